@@ -1,0 +1,1 @@
+//! Argument arrays (being written).

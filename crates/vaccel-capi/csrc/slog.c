@@ -13,7 +13,9 @@ int vaccel_capi_log_enabled(int flag);
 
 #define SLOG_MESSAGE_MAX 8196
 
-void slog_print(int flag, uint8_t new_line, const char *format, ...)
+__attribute__((visibility("hidden"))) void vaccel_slog_print_impl(int flag, uint8_t new_line, const char *format, ...);
+
+void vaccel_slog_print_impl(int flag, uint8_t new_line, const char *format, ...)
 {
 	char message[SLOG_MESSAGE_MAX];
 	va_list args;

@@ -6,3 +6,6 @@
 
 mod ffi;
 mod log;
+mod arg;
+mod framework;
+mod fs;

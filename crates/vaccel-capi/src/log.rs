@@ -38,3 +38,29 @@ pub extern "C" fn vaccel_log_init() -> c_int {
 pub extern "C" fn vaccel_log_shutdown() -> c_int {
     guard(|| 0)
 }
+
+unsafe extern "C" {
+    /// The C-variadic formatter of `csrc/slog.c`.
+    fn vaccel_slog_print_impl(flag: c_int, new_line: u8, format: *const c_char, ...);
+}
+
+/// `void slog_print(SLOG_FLAGS_E flag, uint8_t new_line, const char *format, ...)`.
+///
+/// Stable Rust cannot define a C-variadic function, and a C definition would be hidden by the
+/// cdylib's version script. So the exported symbol is a naked trampoline that jumps to the C
+/// formatter: a jump leaves every argument register, `%al` and the stack exactly as the caller set
+/// them, so the C side sees the original variadic call.
+#[cfg(target_arch = "x86_64")]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+pub extern "C" fn slog_print() {
+    std::arch::naked_asm!("jmp {}", sym vaccel_slog_print_impl)
+}
+
+/// `slog_print` trampoline for aarch64 (see the x86_64 version).
+#[cfg(target_arch = "aarch64")]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+pub extern "C" fn slog_print() {
+    std::arch::naked_asm!("b {}", sym vaccel_slog_print_impl)
+}

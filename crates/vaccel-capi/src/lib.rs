@@ -9,3 +9,7 @@ mod log;
 mod arg;
 mod framework;
 mod fs;
+mod core;
+mod objects;
+mod ops;
+mod prof;

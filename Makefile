@@ -1,0 +1,55 @@
+# vAccel in Rust: build, install and test.
+#
+#   make                 build libvaccel.so, the plugins and the examples into build/
+#   make install PREFIX=<dir>
+#                        install <dir>/{lib,include,lib/pkgconfig,bin,share/vaccel}
+#   make test            the whole test suite (cargo tests, C ABI test, examples vs the spec,
+#                        valgrind); needs ../shared beside the checkout for the spec data
+#   make run             the reference scenario end to end (classify with the noop plugin)
+
+PREFIX  ?= /usr/local
+CARGO   ?= cargo
+VERSION := 0.8.0
+BUILD   := $(CURDIR)/build
+STAGE   := $(BUILD)/stage
+RELEASE := $(CURDIR)/target/release
+
+PLUGINS := noop exec mbench
+
+.PHONY: all rust examples stage install test run clean
+
+all: stage
+
+rust:
+	$(CARGO) build --release --workspace
+
+# The install tree, assembled under build/stage, also used by the tests.
+stage: rust
+	mkdir -p $(STAGE)/lib/pkgconfig $(STAGE)/bin $(STAGE)/include $(STAGE)/share/vaccel
+	install -m 0755 $(RELEASE)/libvaccel.so $(STAGE)/lib/libvaccel.so.$(VERSION)
+	ln -sf libvaccel.so.$(VERSION) $(STAGE)/lib/libvaccel.so.0
+	ln -sf libvaccel.so.0 $(STAGE)/lib/libvaccel.so
+	for p in $(PLUGINS); do install -m 0755 $(RELEASE)/libvaccel_$$p.so $(STAGE)/lib/libvaccel-$$p.so; done
+	cp -r include/. $(STAGE)/include/
+	cp -r data/images data/labels data/input data/models $(STAGE)/share/vaccel/
+	$(MAKE) -C examples LIBDIR=$(STAGE)/lib OUT=$(BUILD)/examples all
+	for f in $(BUILD)/examples/*; do [ -f "$$f" ] && [ -x "$$f" ] || continue; \
+	  case "$$f" in *.so) install -m 0755 "$$f" $(STAGE)/lib/ ;; *) install -m 0755 "$$f" $(STAGE)/bin/ ;; esac; done
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' vaccel.pc.in > $(STAGE)/lib/pkgconfig/vaccel.pc
+
+install: stage
+	mkdir -p $(PREFIX)
+	cp -a $(STAGE)/. $(PREFIX)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' vaccel.pc.in > $(PREFIX)/lib/pkgconfig/vaccel.pc
+
+run: stage
+	VACCEL_PLUGINS=libvaccel-noop.so $(STAGE)/bin/classify $(STAGE)/share/vaccel/images/example.jpg 1
+
+test: stage
+	$(CARGO) test --workspace
+	bash tests/c/run-abi-test.sh
+	bash tests/run-examples.sh $(STAGE)
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)

@@ -71,7 +71,10 @@ pub const ERROR_CODES: &[(&str, i32)] = &[
 
 /// The C constant name of an error code, if it has one.
 pub fn error_name(code: i32) -> Option<&'static str> {
-    ERROR_CODES.iter().find(|(_, c)| *c == code).map(|(n, _)| *n)
+    ERROR_CODES
+        .iter()
+        .find(|(_, c)| *c == code)
+        .map(|(n, _)| *n)
 }
 
 #[cfg(test)]

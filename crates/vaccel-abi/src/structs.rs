@@ -251,7 +251,12 @@ pub struct vaccel_torch_tensor {
 }
 
 /// Field layout of every struct, for the ABI tests: `(struct, size, align, [(field, offset, size)])`.
-pub type StructLayout = (&'static str, usize, usize, Vec<(&'static str, usize, usize)>);
+pub type StructLayout = (
+    &'static str,
+    usize,
+    usize,
+    Vec<(&'static str, usize, usize)>,
+);
 
 /// The size of the type a field projection points to.
 fn field_size<S, F>(_: fn(&S) -> &F) -> usize {
@@ -326,7 +331,13 @@ mod tests {
         for line in section(&dump, "structs (x86_64)") {
             if let Some(rest) = line.strip_prefix("sizeof(struct ") {
                 let (name, rest) = rest.split_once(')').unwrap();
-                let size: usize = rest.trim_start_matches(" = ").split(',').next().unwrap().parse().unwrap();
+                let size: usize = rest
+                    .trim_start_matches(" = ")
+                    .split(',')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
                 let align: usize = rest.rsplit(' ').next().unwrap().parse().unwrap();
                 current = ours.iter().find(|(n, ..)| *n == name);
                 let Some((_, s, a, _)) = current else {
@@ -341,8 +352,15 @@ mod tests {
                 }
             } else if let Some((name, _, _, fields)) = current {
                 let f: Vec<&str> = line.split_whitespace().collect();
-                let (field, offset, size) = (f[0], f[2].parse::<usize>().unwrap(), f[4].parse::<usize>().unwrap());
-                let ours = fields.iter().find(|(n, ..)| *n == field).unwrap_or_else(|| panic!("{name}.{field} missing"));
+                let (field, offset, size) = (
+                    f[0],
+                    f[2].parse::<usize>().unwrap(),
+                    f[4].parse::<usize>().unwrap(),
+                );
+                let ours = fields
+                    .iter()
+                    .find(|(n, ..)| *n == field)
+                    .unwrap_or_else(|| panic!("{name}.{field} missing"));
                 assert_eq!((ours.1, ours.2), (offset, size), "{name}.{field}");
                 checked += 1;
             }
@@ -353,18 +371,36 @@ mod tests {
     #[test]
     fn layouts_match_the_spec_tables() {
         // The sizes of spec §4 independently of the dump file, for checkouts without ../shared.
-        let sizes: Vec<(&str, usize)> = struct_layouts().iter().map(|(n, s, ..)| (*n, *s)).collect();
+        let sizes: Vec<(&str, usize)> =
+            struct_layouts().iter().map(|(n, s, ..)| (*n, *s)).collect();
         let expect = [
-            ("vaccel_list_entry", 16), ("vaccel_config", 32), ("vaccel_arg", 32),
-            ("vaccel_arg_array", 40), ("vaccel_arg_list", 32), ("vaccel_blob", 56),
-            ("vaccel_resource", 152), ("vaccel_session", 4264), ("vaccel_op", 24),
-            ("vaccel_plugin_info", 96), ("vaccel_plugin", 224), ("vaccel_prof_sample", 16),
-            ("vaccel_prof_region", 40), ("vaccel_tf_buffer", 16), ("vaccel_tf_node", 16),
-            ("vaccel_tf_tensor", 40), ("vaccel_tf_status", 16), ("vaccel_tflite_tensor", 40),
-            ("vaccel_torch_buffer", 16), ("vaccel_torch_tensor", 48),
+            ("vaccel_list_entry", 16),
+            ("vaccel_config", 32),
+            ("vaccel_arg", 32),
+            ("vaccel_arg_array", 40),
+            ("vaccel_arg_list", 32),
+            ("vaccel_blob", 56),
+            ("vaccel_resource", 152),
+            ("vaccel_session", 4264),
+            ("vaccel_op", 24),
+            ("vaccel_plugin_info", 96),
+            ("vaccel_plugin", 224),
+            ("vaccel_prof_sample", 16),
+            ("vaccel_prof_region", 40),
+            ("vaccel_tf_buffer", 16),
+            ("vaccel_tf_node", 16),
+            ("vaccel_tf_tensor", 40),
+            ("vaccel_tf_status", 16),
+            ("vaccel_tflite_tensor", 40),
+            ("vaccel_torch_buffer", 16),
+            ("vaccel_torch_tensor", 48),
         ];
         for (name, size) in expect {
-            assert_eq!(sizes.iter().find(|(n, _)| *n == name).unwrap().1, size, "{name}");
+            assert_eq!(
+                sizes.iter().find(|(n, _)| *n == name).unwrap().1,
+                size,
+                "{name}"
+            );
         }
         assert_eq!(std::mem::offset_of!(vaccel_session, rundir), 21);
         assert_eq!(std::mem::offset_of!(vaccel_session, plugin), 4248);

@@ -41,10 +41,37 @@ pub enum ArgType {
 pub const VACCEL_ARG_MAX: u32 = 30;
 
 const ARG_LOWER: [&str; 31] = [
-    "raw", "int8", "int8_array", "int16", "int16_array", "int32", "int32_array", "int64",
-    "int64_array", "uint8", "uint8_array", "uint16", "uint16_array", "uint32", "uint32_array",
-    "uint64", "uint64_array", "float32", "float32_array", "float64", "float64_array", "bool",
-    "bool_array", "char", "char_array", "uchar", "uchar_array", "string", "buffer", "custom", "max",
+    "raw",
+    "int8",
+    "int8_array",
+    "int16",
+    "int16_array",
+    "int32",
+    "int32_array",
+    "int64",
+    "int64_array",
+    "uint8",
+    "uint8_array",
+    "uint16",
+    "uint16_array",
+    "uint32",
+    "uint32_array",
+    "uint64",
+    "uint64_array",
+    "float32",
+    "float32_array",
+    "float64",
+    "float64_array",
+    "bool",
+    "bool_array",
+    "char",
+    "char_array",
+    "uchar",
+    "uchar_array",
+    "string",
+    "buffer",
+    "custom",
+    "max",
 ];
 
 impl ArgType {
@@ -95,10 +122,36 @@ pub fn arg_type_lower_name(n: u32) -> &'static str {
 const ARG_TYPES: [ArgType; 30] = {
     use ArgType::*;
     [
-        Raw, Int8, Int8Array, Int16, Int16Array, Int32, Int32Array, Int64, Int64Array, Uint8,
-        Uint8Array, Uint16, Uint16Array, Uint32, Uint32Array, Uint64, Uint64Array, Float32,
-        Float32Array, Float64, Float64Array, Bool, BoolArray, Char, CharArray, Uchar, UcharArray,
-        String, Buffer, Custom,
+        Raw,
+        Int8,
+        Int8Array,
+        Int16,
+        Int16Array,
+        Int32,
+        Int32Array,
+        Int64,
+        Int64Array,
+        Uint8,
+        Uint8Array,
+        Uint16,
+        Uint16Array,
+        Uint32,
+        Uint32Array,
+        Uint64,
+        Uint64Array,
+        Float32,
+        Float32Array,
+        Float64,
+        Float64Array,
+        Bool,
+        BoolArray,
+        Char,
+        CharArray,
+        Uchar,
+        UcharArray,
+        String,
+        Buffer,
+        Custom,
     ]
 };
 
@@ -166,7 +219,10 @@ pub(crate) mod tests {
 
     /// The spec's ABI dump, when `../shared` is beside the checkout (tests only).
     pub fn spec_abi_dump() -> Option<String> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/data/abi-x86_64.txt");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/spec/data/abi-x86_64.txt"
+        );
         std::fs::read_to_string(path).ok()
     }
 
@@ -217,8 +273,16 @@ pub(crate) mod tests {
             }
         };
         check("resource types", "VACCEL_RESOURCE_", &RESOURCE_TYPE_NAMES);
-        check("blob types", "VACCEL_BLOB_", &["FILE", "BUFFER", "MAPPED", "MAX"]);
-        check("path types", "VACCEL_PATH_", &["LOCAL_FILE", "LOCAL_DIR", "REMOTE_FILE", "MAX"]);
+        check(
+            "blob types",
+            "VACCEL_BLOB_",
+            &["FILE", "BUFFER", "MAPPED", "MAX"],
+        );
+        check(
+            "path types",
+            "VACCEL_PATH_",
+            &["LOCAL_FILE", "LOCAL_DIR", "REMOTE_FILE", "MAX"],
+        );
     }
 
     #[test]

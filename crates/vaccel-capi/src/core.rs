@@ -93,7 +93,12 @@ fn refresh_exposed() {
     fill_c(c, &runtime::config());
     *r = [0; abi::PATH_MAX];
     if let Some(dir) = runtime::rundir() {
-        for (d, s) in r.iter_mut().zip(dir.as_os_str().as_encoded_bytes().iter().take(abi::PATH_MAX - 1)) {
+        for (d, s) in r.iter_mut().zip(
+            dir.as_os_str()
+                .as_encoded_bytes()
+                .iter()
+                .take(abi::PATH_MAX - 1),
+        ) {
             *d = *s as c_char;
         }
     }
@@ -117,7 +122,9 @@ pub extern "C" fn vaccel_bootstrap() -> c_int {
 pub unsafe extern "C" fn vaccel_bootstrap_with_config(config: *mut vaccel_config) -> c_int {
     guard(|| {
         // SAFETY: guaranteed by the caller.
-        let Some(c) = (unsafe { config.as_ref() }) else { return abi::VACCEL_EINVAL };
+        let Some(c) = (unsafe { config.as_ref() }) else {
+            return abi::VACCEL_EINVAL;
+        };
         // SAFETY: a valid config has NULL or valid strings.
         let cfg = unsafe { from_c(c) };
         let r = runtime::bootstrap_with(cfg);
@@ -171,7 +178,9 @@ pub unsafe extern "C" fn vaccel_config_init(
 ) -> c_int {
     guard(|| {
         // SAFETY: guaranteed by the caller.
-        let Some(c) = (unsafe { config.as_mut() }) else { return abi::VACCEL_EINVAL };
+        let Some(c) = (unsafe { config.as_mut() }) else {
+            return abi::VACCEL_EINVAL;
+        };
         // SAFETY: as above.
         let cfg = unsafe {
             Config {
@@ -194,7 +203,9 @@ pub unsafe extern "C" fn vaccel_config_init(
 pub unsafe extern "C" fn vaccel_config_init_from_env(config: *mut vaccel_config) -> c_int {
     guard(|| {
         // SAFETY: guaranteed by the caller.
-        let Some(c) = (unsafe { config.as_mut() }) else { return abi::VACCEL_EINVAL };
+        let Some(c) = (unsafe { config.as_mut() }) else {
+            return abi::VACCEL_EINVAL;
+        };
         match Config::from_env() {
             Ok(cfg) => fill_c(c, &cfg),
             Err(e) => e.code(),
@@ -207,7 +218,10 @@ pub unsafe extern "C" fn vaccel_config_init_from_env(config: *mut vaccel_config)
 /// # Safety
 /// Both must be NULL or valid.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn vaccel_config_init_from(config: *mut vaccel_config, src: *mut vaccel_config) -> c_int {
+pub unsafe extern "C" fn vaccel_config_init_from(
+    config: *mut vaccel_config,
+    src: *mut vaccel_config,
+) -> c_int {
     guard(|| {
         // SAFETY: guaranteed by the caller.
         let (Some(c), Some(s)) = (unsafe { config.as_mut() }, unsafe { src.as_ref() }) else {
@@ -227,19 +241,25 @@ pub unsafe extern "C" fn vaccel_config_init_from(config: *mut vaccel_config, src
 pub unsafe extern "C" fn vaccel_config_release(config: *mut vaccel_config) -> c_int {
     guard(|| {
         // SAFETY: guaranteed by the caller.
-        let Some(c) = (unsafe { config.as_mut() }) else { return abi::VACCEL_EINVAL };
+        let Some(c) = (unsafe { config.as_mut() }) else {
+            return abi::VACCEL_EINVAL;
+        };
         release_c(c);
         abi::VACCEL_OK
     })
 }
 
 /// Mallocs a config struct and initialises it with `init`.
-fn new_config(out: *mut *mut vaccel_config, init: impl FnOnce(*mut vaccel_config) -> c_int) -> c_int {
+fn new_config(
+    out: *mut *mut vaccel_config,
+    init: impl FnOnce(*mut vaccel_config) -> c_int,
+) -> c_int {
     if out.is_null() {
         return abi::VACCEL_EINVAL;
     }
     // SAFETY: calloc has no preconditions; checked below.
-    let c = unsafe { libc::calloc(1, std::mem::size_of::<vaccel_config>()) }.cast::<vaccel_config>();
+    let c =
+        unsafe { libc::calloc(1, std::mem::size_of::<vaccel_config>()) }.cast::<vaccel_config>();
     if c.is_null() {
         return abi::VACCEL_ENOMEM;
     }
@@ -270,7 +290,16 @@ pub unsafe extern "C" fn vaccel_config_new(
     guard(|| {
         new_config(config, |c| {
             // SAFETY: forwarded contract; `c` is a fresh struct.
-            unsafe { vaccel_config_init(c, plugins, log_level, log_file, profiling_enabled, version_ignore) }
+            unsafe {
+                vaccel_config_init(
+                    c,
+                    plugins,
+                    log_level,
+                    log_file,
+                    profiling_enabled,
+                    version_ignore,
+                )
+            }
         })
     })
 }
@@ -290,7 +319,10 @@ pub unsafe extern "C" fn vaccel_config_from_env(config: *mut *mut vaccel_config)
 /// # Safety
 /// `config` must be NULL or writable; `src` NULL or valid.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn vaccel_config_from(config: *mut *mut vaccel_config, src: *mut vaccel_config) -> c_int {
+pub unsafe extern "C" fn vaccel_config_from(
+    config: *mut *mut vaccel_config,
+    src: *mut vaccel_config,
+) -> c_int {
     // SAFETY: `c` is a fresh struct; `src` per the caller.
     guard(|| new_config(config, |c| unsafe { vaccel_config_init_from(c, src) }))
 }
@@ -303,7 +335,9 @@ pub unsafe extern "C" fn vaccel_config_from(config: *mut *mut vaccel_config, src
 pub unsafe extern "C" fn vaccel_config_delete(config: *mut vaccel_config) -> c_int {
     guard(|| {
         // SAFETY: guaranteed by the caller.
-        let Some(c) = (unsafe { config.as_mut() }) else { return abi::VACCEL_EINVAL };
+        let Some(c) = (unsafe { config.as_mut() }) else {
+            return abi::VACCEL_EINVAL;
+        };
         release_c(c);
         // SAFETY: malloc'd by new_config.
         unsafe { cmem::free(config) };

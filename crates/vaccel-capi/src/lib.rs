@@ -4,12 +4,12 @@
 //! runs the Rust implementation inside [`ffi::guard`] (so a panic becomes an error code instead
 //! of unwinding into C) and converts the result to a vAccel error code.
 
-mod ffi;
-mod log;
 mod arg;
+mod core;
+mod ffi;
 mod framework;
 mod fs;
-mod core;
+mod log;
 mod objects;
 mod ops;
 mod prof;

@@ -9,7 +9,9 @@ use crate::ffi::{c_str, guard, guard_or};
 /// Called by the `slog_print` shim: whether a message with this slog flag would be printed.
 #[unsafe(no_mangle)]
 pub extern "C" fn vaccel_capi_log_enabled(flag: c_int) -> c_int {
-    guard_or(0, || Level::from_slog_flag(flag).is_some_and(log::enabled) as c_int)
+    guard_or(0, || {
+        Level::from_slog_flag(flag).is_some_and(log::enabled) as c_int
+    })
 }
 
 /// Called by the `slog_print` shim with the formatted message.
@@ -19,7 +21,9 @@ pub extern "C" fn vaccel_capi_log_enabled(flag: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vaccel_capi_log_emit(flag: c_int, message: *const c_char) {
     // SAFETY: forwarded from the shim, which passes its own NUL-terminated buffer.
-    let Some(message) = (unsafe { c_str(message) }) else { return };
+    let Some(message) = (unsafe { c_str(message) }) else {
+        return;
+    };
     guard_or((), || {
         if let Some(level) = Level::from_slog_flag(flag) {
             log::emit_c(level, message);

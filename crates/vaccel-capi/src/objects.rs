@@ -49,7 +49,9 @@ fn malloc_array<T>(items: &[*mut T]) -> Result<*mut *mut T> {
 /// `s` must be NULL or NUL-terminated.
 unsafe fn arg_str(s: *const c_char) -> Result<String> {
     // SAFETY: guaranteed by the caller.
-    unsafe { c_str(s) }.map(|c| c.to_string_lossy().into_owned()).ok_or(Error::EINVAL)
+    unsafe { c_str(s) }
+        .map(|c| c.to_string_lossy().into_owned())
+        .ok_or(Error::EINVAL)
 }
 
 // ---- sessions (§9) ----
@@ -91,7 +93,8 @@ pub extern "C" fn vaccel_session_new(out: *mut *mut vaccel_session, flags: u32) 
             return abi::VACCEL_EINVAL;
         }
         // SAFETY: calloc has no preconditions; checked below.
-        let s = unsafe { libc::calloc(1, std::mem::size_of::<vaccel_session>()) }.cast::<vaccel_session>();
+        let s = unsafe { libc::calloc(1, std::mem::size_of::<vaccel_session>()) }
+            .cast::<vaccel_session>();
         if s.is_null() {
             return abi::VACCEL_ENOMEM;
         }
@@ -128,7 +131,10 @@ pub extern "C" fn vaccel_session_get_by_id(out: *mut *mut vaccel_session, id: i6
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn vaccel_session_has_resource(sess: *mut vaccel_session, res: *mut vaccel_resource) -> bool {
+pub extern "C" fn vaccel_session_has_resource(
+    sess: *mut vaccel_session,
+    res: *mut vaccel_resource,
+) -> bool {
     guard_or(false, || {
         // SAFETY: NULL or live structs per the C API.
         match unsafe { (sess.as_ref(), res.as_ref()) } {
@@ -139,7 +145,10 @@ pub extern "C" fn vaccel_session_has_resource(sess: *mut vaccel_session, res: *m
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn vaccel_sess_has_resource(sess: *mut vaccel_session, res: *mut vaccel_resource) -> bool {
+pub extern "C" fn vaccel_sess_has_resource(
+    sess: *mut vaccel_session,
+    res: *mut vaccel_resource,
+) -> bool {
     vaccel_session_has_resource(sess, res)
 }
 
@@ -198,7 +207,11 @@ pub extern "C" fn vaccel_session_resources_by_type(
 // ---- resources (§10) ----
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn vaccel_resource_init(res: *mut vaccel_resource, path: *const c_char, type_: u32) -> c_int {
+pub unsafe extern "C" fn vaccel_resource_init(
+    res: *mut vaccel_resource,
+    path: *const c_char,
+    type_: u32,
+) -> c_int {
     let paths = [path];
     // SAFETY: one valid path pointer (or NULL, rejected inside).
     unsafe { vaccel_resource_init_multi(res, paths.as_ptr(), 1, type_) }
@@ -213,7 +226,11 @@ pub unsafe extern "C" fn vaccel_resource_init_multi(
 ) -> c_int {
     with_mut(res, |r| {
         if paths.is_null() || nr_paths == 0 {
-            return Err(if vaccel_core::runtime::is_initialized() { Error::EINVAL } else { Error::EPERM });
+            return Err(if vaccel_core::runtime::is_initialized() {
+                Error::EINVAL
+            } else {
+                Error::EPERM
+            });
         }
         // SAFETY: `paths` holds `nr_paths` pointers (caller).
         let ptrs = unsafe { std::slice::from_raw_parts(paths, nr_paths) };
@@ -236,7 +253,9 @@ pub unsafe extern "C" fn vaccel_resource_init_from_buf(
         // SAFETY: NULL or a C string.
         let name = unsafe { cmem::to_string(filename) };
         // SAFETY: `buf` is readable for `nr_bytes` (caller contract).
-        unsafe { resource::init_from_buf(r, buf.cast(), nr_bytes, type_, name.as_deref(), mem_only) }
+        unsafe {
+            resource::init_from_buf(r, buf.cast(), nr_bytes, type_, name.as_deref(), mem_only)
+        }
     })
 }
 
@@ -269,13 +288,17 @@ pub extern "C" fn vaccel_resource_release(res: *mut vaccel_resource) -> c_int {
 }
 
 /// Mallocs a resource struct and initialises it with `init`.
-fn new_resource(out: *mut *mut vaccel_resource, init: impl FnOnce(*mut vaccel_resource) -> c_int) -> c_int {
+fn new_resource(
+    out: *mut *mut vaccel_resource,
+    init: impl FnOnce(*mut vaccel_resource) -> c_int,
+) -> c_int {
     guard(|| {
         if out.is_null() {
             return abi::VACCEL_EINVAL;
         }
         // SAFETY: calloc has no preconditions; checked below.
-        let r = unsafe { libc::calloc(1, std::mem::size_of::<vaccel_resource>()) }.cast::<vaccel_resource>();
+        let r = unsafe { libc::calloc(1, std::mem::size_of::<vaccel_resource>()) }
+            .cast::<vaccel_resource>();
         if r.is_null() {
             return abi::VACCEL_ENOMEM;
         }
@@ -290,7 +313,11 @@ fn new_resource(out: *mut *mut vaccel_resource, init: impl FnOnce(*mut vaccel_re
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn vaccel_resource_new(out: *mut *mut vaccel_resource, path: *const c_char, type_: u32) -> c_int {
+pub unsafe extern "C" fn vaccel_resource_new(
+    out: *mut *mut vaccel_resource,
+    path: *const c_char,
+    type_: u32,
+) -> c_int {
     // SAFETY: forwarded contract.
     new_resource(out, |r| unsafe { vaccel_resource_init(r, path, type_) })
 }
@@ -303,7 +330,9 @@ pub unsafe extern "C" fn vaccel_resource_multi_new(
     type_: u32,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    new_resource(out, |r| unsafe { vaccel_resource_init_multi(r, paths, nr_paths, type_) })
+    new_resource(out, |r| unsafe {
+        vaccel_resource_init_multi(r, paths, nr_paths, type_)
+    })
 }
 
 #[unsafe(no_mangle)]
@@ -316,7 +345,9 @@ pub unsafe extern "C" fn vaccel_resource_from_buf(
     mem_only: bool,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    new_resource(out, |r| unsafe { vaccel_resource_init_from_buf(r, buf, nr_bytes, type_, filename, mem_only) })
+    new_resource(out, |r| unsafe {
+        vaccel_resource_init_from_buf(r, buf, nr_bytes, type_, filename, mem_only)
+    })
 }
 
 #[unsafe(no_mangle)]
@@ -327,7 +358,9 @@ pub unsafe extern "C" fn vaccel_resource_from_blobs(
     type_: u32,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    new_resource(out, |r| unsafe { vaccel_resource_init_from_blobs(r, blobs, nr_blobs, type_) })
+    new_resource(out, |r| unsafe {
+        vaccel_resource_init_from_blobs(r, blobs, nr_blobs, type_)
+    })
 }
 
 #[unsafe(no_mangle)]
@@ -356,17 +389,26 @@ fn with_pair(
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn vaccel_resource_register(res: *mut vaccel_resource, sess: *mut vaccel_session) -> c_int {
+pub extern "C" fn vaccel_resource_register(
+    res: *mut vaccel_resource,
+    sess: *mut vaccel_session,
+) -> c_int {
     with_pair(res, sess, resource::register)
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn vaccel_resource_unregister(res: *mut vaccel_resource, sess: *mut vaccel_session) -> c_int {
+pub extern "C" fn vaccel_resource_unregister(
+    res: *mut vaccel_resource,
+    sess: *mut vaccel_session,
+) -> c_int {
     with_pair(res, sess, resource::unregister)
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn vaccel_resource_sync(res: *mut vaccel_resource, sess: *mut vaccel_session) -> c_int {
+pub extern "C" fn vaccel_resource_sync(
+    res: *mut vaccel_resource,
+    sess: *mut vaccel_session,
+) -> c_int {
     with_pair(res, sess, resource::sync)
 }
 
@@ -420,7 +462,9 @@ pub extern "C" fn vaccel_resource_get_all_by_type(
             return abi::VACCEL_EINVAL;
         }
         code_of(&match resource::get_all_by_type(type_) {
-            Ok(v) => malloc_array(&v).and_then(|a| put(out, a)).and_then(|()| put(nr_found, v.len())),
+            Ok(v) => malloc_array(&v)
+                .and_then(|a| put(out, a))
+                .and_then(|()| put(nr_found, v.len())),
             Err(e) => put(nr_found, 0).and(Err(e)),
         })
     })
@@ -459,7 +503,17 @@ pub unsafe extern "C" fn vaccel_blob_init_from_buf(
         // SAFETY: NULL or C strings.
         let (name, dir) = unsafe { (arg_str(filename)?, cmem::to_string(dir)) };
         // SAFETY: `buf` is readable for `size` bytes (caller).
-        unsafe { blob::init_from_buf(b, buf, size, own, &name, dir.as_deref().map(Path::new), randomize) }
+        unsafe {
+            blob::init_from_buf(
+                b,
+                buf,
+                size,
+                own,
+                &name,
+                dir.as_deref().map(Path::new),
+                randomize,
+            )
+        }
     })
 }
 
@@ -517,7 +571,8 @@ pub unsafe extern "C" fn vaccel_blob_from_buf(
         }
         code_of(&blob::alloc().and_then(|b| {
             // SAFETY: `b` is fresh; the rest is the caller's contract.
-            let r = unsafe { vaccel_blob_init_from_buf(b, buf, size, own, filename, dir, randomize) };
+            let r =
+                unsafe { vaccel_blob_init_from_buf(b, buf, size, own, filename, dir, randomize) };
             if r != abi::VACCEL_OK {
                 // SAFETY: from blob::alloc.
                 unsafe { blob::delete(b) };
@@ -549,7 +604,9 @@ pub extern "C" fn vaccel_blob_read(b: *mut vaccel_blob) -> c_int {
 pub extern "C" fn vaccel_blob_data(b: *mut vaccel_blob, size: *mut usize) -> *mut u8 {
     guard_or(std::ptr::null_mut(), || {
         // SAFETY: NULL or a live blob.
-        let Some(b) = (unsafe { b.as_mut() }) else { return std::ptr::null_mut() };
+        let Some(b) = (unsafe { b.as_mut() }) else {
+            return std::ptr::null_mut();
+        };
         if blob::read(b).is_err() {
             return std::ptr::null_mut();
         }

@@ -12,9 +12,25 @@ use crate::ffi::{c_str, guard, guard_or};
 ///
 /// # Safety
 /// `regions` must hold `n` regions when non-NULL.
-unsafe fn regions<'a>(regions: *mut vaccel_prof_region, n: c_int) -> Option<&'a mut [vaccel_prof_region]> {
+unsafe fn regions<'a>(
+    regions: *mut vaccel_prof_region,
+    n: c_int,
+) -> Option<&'a mut [vaccel_prof_region]> {
     // SAFETY: guaranteed by the caller.
-    (!regions.is_null() && n >= 0).then(|| unsafe { std::slice::from_raw_parts_mut(regions, n as usize) })
+    (!regions.is_null() && n >= 0)
+        .then(|| unsafe { std::slice::from_raw_parts_mut(regions, n as usize) })
+}
+
+/// A region argument as a reference (EINVAL for NULL).
+fn region_mut<'a>(p: *mut vaccel_prof_region) -> vaccel_core::Result<&'a mut vaccel_prof_region> {
+    // SAFETY: C callers pass NULL or a live region.
+    unsafe { p.as_mut() }.ok_or(Error::EINVAL)
+}
+
+/// A const region argument as a reference (EINVAL for NULL).
+fn region_ref<'a>(p: *const vaccel_prof_region) -> vaccel_core::Result<&'a vaccel_prof_region> {
+    // SAFETY: C callers pass NULL or a live region.
+    unsafe { p.as_ref() }.ok_or(Error::EINVAL)
 }
 
 #[unsafe(no_mangle)]
@@ -24,24 +40,24 @@ pub extern "C" fn vaccel_prof_enabled() -> bool {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn vaccel_prof_region_start(region: *mut vaccel_prof_region) -> c_int {
-    // SAFETY: NULL or a live region.
-    guard(|| code_of(&unsafe { region.as_mut() }.ok_or(Error::EINVAL).and_then(prof::region_start)))
+    guard(|| code_of(&region_mut(region).and_then(prof::region_start)))
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn vaccel_prof_region_stop(region: *const vaccel_prof_region) -> c_int {
-    // SAFETY: NULL or a live region.
-    guard(|| code_of(&unsafe { region.as_ref() }.ok_or(Error::EINVAL).and_then(prof::region_stop)))
+    guard(|| code_of(&region_ref(region).and_then(prof::region_stop)))
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn vaccel_prof_region_print(region: *const vaccel_prof_region) -> c_int {
-    // SAFETY: NULL or a live region.
-    guard(|| code_of(&unsafe { region.as_ref() }.ok_or(Error::EINVAL).and_then(prof::region_print)))
+    guard(|| code_of(&region_ref(region).and_then(prof::region_print)))
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn vaccel_prof_region_init(region: *mut vaccel_prof_region, name: *const c_char) -> c_int {
+pub unsafe extern "C" fn vaccel_prof_region_init(
+    region: *mut vaccel_prof_region,
+    name: *const c_char,
+) -> c_int {
     guard(|| {
         // SAFETY: NULL or a live region / C string.
         let (Some(r), Some(n)) = (unsafe { region.as_mut() }, unsafe { c_str(name) }) else {
@@ -53,8 +69,7 @@ pub unsafe extern "C" fn vaccel_prof_region_init(region: *mut vaccel_prof_region
 
 #[unsafe(no_mangle)]
 pub extern "C" fn vaccel_prof_region_release(region: *mut vaccel_prof_region) -> c_int {
-    // SAFETY: NULL or a live region.
-    guard(|| code_of(&unsafe { region.as_mut() }.ok_or(Error::EINVAL).and_then(prof::region_release)))
+    guard(|| code_of(&region_mut(region).and_then(prof::region_release)))
 }
 
 /// Runs `f` on the region named `name` in an array.
@@ -71,8 +86,11 @@ unsafe fn by_name(
     let (Some(rs), Some(name)) = (unsafe { regions(rs, n) }, unsafe { c_str(name) }) else {
         return abi::VACCEL_EINVAL;
     };
-    // SAFETY: region names are NULL or C strings.
-    match rs.iter_mut().find(|r| unsafe { c_str(r.name) } == Some(name)) {
+    let named = |r: &&mut vaccel_prof_region| {
+        // SAFETY: region names are NULL or C strings.
+        (unsafe { c_str(r.name) }) == Some(name)
+    };
+    match rs.iter_mut().find(named) {
         Some(r) => code_of(&f(r)),
         None => abi::VACCEL_ENOENT,
     }
@@ -102,7 +120,9 @@ pub unsafe extern "C" fn vaccel_prof_regions_stop_by_name(
 pub unsafe extern "C" fn vaccel_prof_regions_init(rs: *mut vaccel_prof_region, n: c_int) -> c_int {
     guard(|| {
         // SAFETY: forwarded contract.
-        let Some(rs) = (unsafe { regions(rs, n) }) else { return abi::VACCEL_EINVAL };
+        let Some(rs) = (unsafe { regions(rs, n) }) else {
+            return abi::VACCEL_EINVAL;
+        };
         for r in rs {
             r.nr_entries = 0;
             r.samples = std::ptr::null_mut();
@@ -113,10 +133,15 @@ pub unsafe extern "C" fn vaccel_prof_regions_init(rs: *mut vaccel_prof_region, n
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn vaccel_prof_regions_release(rs: *mut vaccel_prof_region, n: c_int) -> c_int {
+pub unsafe extern "C" fn vaccel_prof_regions_release(
+    rs: *mut vaccel_prof_region,
+    n: c_int,
+) -> c_int {
     guard(|| {
         // SAFETY: forwarded contract.
-        let Some(rs) = (unsafe { regions(rs, n) }) else { return abi::VACCEL_EINVAL };
+        let Some(rs) = (unsafe { regions(rs, n) }) else {
+            return abi::VACCEL_EINVAL;
+        };
         rs.iter_mut().for_each(|r| {
             let _ = prof::region_release(r);
         });
@@ -125,10 +150,15 @@ pub unsafe extern "C" fn vaccel_prof_regions_release(rs: *mut vaccel_prof_region
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn vaccel_prof_regions_print_all(rs: *mut vaccel_prof_region, n: c_int) -> c_int {
+pub unsafe extern "C" fn vaccel_prof_regions_print_all(
+    rs: *mut vaccel_prof_region,
+    n: c_int,
+) -> c_int {
     guard(|| {
         // SAFETY: forwarded contract.
-        let Some(rs) = (unsafe { regions(rs, n) }) else { return abi::VACCEL_EINVAL };
+        let Some(rs) = (unsafe { regions(rs, n) }) else {
+            return abi::VACCEL_EINVAL;
+        };
         rs.iter().for_each(|r| {
             let _ = prof::region_print(r);
         });
@@ -151,7 +181,9 @@ pub unsafe extern "C" fn vaccel_prof_regions_print_all_to_buf(
             return 0;
         }
         // SAFETY: forwarded contract.
-        let Some(rs) = (unsafe { regions(rs, n) }) else { return -abi::VACCEL_EINVAL };
+        let Some(rs) = (unsafe { regions(rs, n) }) else {
+            return -abi::VACCEL_EINVAL;
+        };
         let mut text = Vec::new();
         for line in rs.iter().filter_map(prof::region_text) {
             text.extend_from_slice(line.as_bytes());

@@ -12,7 +12,10 @@ use crate::{Error, Result, cmem, debug, error, fsutil};
 
 /// The final component of a path.
 fn base_name(path: &str) -> &str {
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
 }
 
 /// An empty, released blob.
@@ -63,7 +66,12 @@ pub unsafe fn init_from_buf(
     if buf.is_null() || size == 0 {
         return Err(Error::EINVAL);
     }
-    *blob = vaccel_blob { type_: abi::VACCEL_BLOB_BUFFER, name: cmem::strdup(name), size, ..empty() };
+    *blob = vaccel_blob {
+        type_: abi::VACCEL_BLOB_BUFFER,
+        name: cmem::strdup(name),
+        size,
+        ..empty()
+    };
     if own && dir.is_none() {
         // SAFETY: malloc has no preconditions; checked below.
         let copy = unsafe { libc::malloc(size) }.cast::<u8>();
@@ -155,7 +163,9 @@ pub fn read(blob: &mut vaccel_blob) -> Result<()> {
         return Ok(());
     }
     // SAFETY: `path` is NULL or a string this module (or the caller) set.
-    let Some(path) = (unsafe { cmem::to_string(blob.path) }) else { return Err(Error::EINVAL) };
+    let Some(path) = (unsafe { cmem::to_string(blob.path) }) else {
+        return Err(Error::EINVAL);
+    };
     let (data, size) = map_file(Path::new(&path))?;
     blob.data = data;
     blob.size = size;
@@ -279,7 +289,10 @@ mod tests {
         init(&mut b, path.to_str().unwrap()).unwrap();
         assert_eq!(b.type_, abi::VACCEL_BLOB_FILE);
         read(&mut b).unwrap();
-        assert_eq!((b.type_, b.size, b.data_owned), (abi::VACCEL_BLOB_MAPPED, 3, false));
+        assert_eq!(
+            (b.type_, b.size, b.data_owned),
+            (abi::VACCEL_BLOB_MAPPED, 3, false)
+        );
         assert_eq!(data_slice(&b), b"abc");
         release(&mut b).unwrap();
         assert!(path.exists(), "a FILE blob does not own its path");

@@ -71,8 +71,11 @@ fn numeric(new: &str, old: Option<&str>, default: u64) -> Result<u64> {
 impl Config {
     /// The configuration from `VACCEL_*` environment variables (§6.4).
     pub fn from_env() -> Result<Config> {
-        let log_level =
-            numeric("VACCEL_LOG_LEVEL", Some("VACCEL_DEBUG_LEVEL"), abi::VACCEL_LOG_ERROR as u64)?;
+        let log_level = numeric(
+            "VACCEL_LOG_LEVEL",
+            Some("VACCEL_DEBUG_LEVEL"),
+            abi::VACCEL_LOG_ERROR as u64,
+        )?;
         let log_file = var_with_alias("VACCEL_LOG_FILE", None);
         let plugins = var_with_alias("VACCEL_PLUGINS", Some("VACCEL_BACKENDS"));
         let profiling = numeric("VACCEL_PROFILING_ENABLED", None, 0)?;
@@ -134,7 +137,10 @@ mod tests {
         assert_eq!(strtoul("yes"), Ok(0));
         assert_eq!(strtoul("-1"), Ok(u64::MAX));
         assert_eq!(strtoul("+3"), Ok(3));
-        assert_eq!(strtoul("123456789012345678901234567890"), Err(Error::EINVAL));
+        assert_eq!(
+            strtoul("123456789012345678901234567890"),
+            Err(Error::EINVAL)
+        );
     }
 
     #[test]

@@ -16,20 +16,48 @@ pub struct Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    pub const EPERM: Error = Error { code: abi::VACCEL_EPERM };
-    pub const ENOENT: Error = Error { code: abi::VACCEL_ENOENT };
-    pub const EIO: Error = Error { code: abi::VACCEL_EIO };
-    pub const ENOMEM: Error = Error { code: abi::VACCEL_ENOMEM };
-    pub const EACCES: Error = Error { code: abi::VACCEL_EACCES };
-    pub const EEXIST: Error = Error { code: abi::VACCEL_EEXIST };
-    pub const EINVAL: Error = Error { code: abi::VACCEL_EINVAL };
-    pub const ERANGE: Error = Error { code: abi::VACCEL_ERANGE };
-    pub const ENOSYS: Error = Error { code: abi::VACCEL_ENOSYS };
-    pub const EBACKEND: Error = Error { code: abi::VACCEL_EBACKEND };
-    pub const ELIBBAD: Error = Error { code: abi::VACCEL_ELIBBAD };
-    pub const EUSERS: Error = Error { code: abi::VACCEL_EUSERS };
-    pub const ENOTSUP: Error = Error { code: abi::VACCEL_ENOTSUP };
-    pub const ESESS: Error = Error { code: abi::VACCEL_ESESS };
+    pub const EPERM: Error = Error {
+        code: abi::VACCEL_EPERM,
+    };
+    pub const ENOENT: Error = Error {
+        code: abi::VACCEL_ENOENT,
+    };
+    pub const EIO: Error = Error {
+        code: abi::VACCEL_EIO,
+    };
+    pub const ENOMEM: Error = Error {
+        code: abi::VACCEL_ENOMEM,
+    };
+    pub const EACCES: Error = Error {
+        code: abi::VACCEL_EACCES,
+    };
+    pub const EEXIST: Error = Error {
+        code: abi::VACCEL_EEXIST,
+    };
+    pub const EINVAL: Error = Error {
+        code: abi::VACCEL_EINVAL,
+    };
+    pub const ERANGE: Error = Error {
+        code: abi::VACCEL_ERANGE,
+    };
+    pub const ENOSYS: Error = Error {
+        code: abi::VACCEL_ENOSYS,
+    };
+    pub const EBACKEND: Error = Error {
+        code: abi::VACCEL_EBACKEND,
+    };
+    pub const ELIBBAD: Error = Error {
+        code: abi::VACCEL_ELIBBAD,
+    };
+    pub const EUSERS: Error = Error {
+        code: abi::VACCEL_EUSERS,
+    };
+    pub const ENOTSUP: Error = Error {
+        code: abi::VACCEL_ENOTSUP,
+    };
+    pub const ESESS: Error = Error {
+        code: abi::VACCEL_ESESS,
+    };
 
     /// The error for a non-zero code; `None` for `VACCEL_OK`.
     pub fn from_code(code: i32) -> Option<Error> {
@@ -38,13 +66,17 @@ impl Error {
 
     /// The error for the calling thread's `errno` (EIO if it is unset).
     pub fn last_os_error() -> Error {
-        let code = std::io::Error::last_os_error().raw_os_error().unwrap_or(abi::VACCEL_EIO);
+        let code = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(abi::VACCEL_EIO);
         Error::from_code(code).unwrap_or(Error::EIO)
     }
 
     /// The error for an I/O failure, keeping its errno.
     pub fn from_io(e: &std::io::Error) -> Error {
-        e.raw_os_error().and_then(Error::from_code).unwrap_or(Error::EIO)
+        e.raw_os_error()
+            .and_then(Error::from_code)
+            .unwrap_or(Error::EIO)
     }
 
     /// The positive code returned to C callers.

@@ -24,11 +24,11 @@ pub fn create_dir_all(dir: &Path) -> Result<()> {
         if built.is_dir() {
             continue;
         }
-        if let Err(e) = std::fs::DirBuilder::new().mode(0o700).create(&built) {
-            if e.kind() != std::io::ErrorKind::AlreadyExists {
-                crate::error!("Could not create dir {}: {}", built.display(), strerror(&e));
-                return Err(Error::from_io(&e));
-            }
+        if let Err(e) = std::fs::DirBuilder::new().mode(0o700).create(&built)
+            && e.kind() != std::io::ErrorKind::AlreadyExists
+        {
+            crate::error!("Could not create dir {}: {}", built.display(), strerror(&e));
+            return Err(Error::from_io(&e));
         }
     }
     Ok(())
@@ -38,7 +38,9 @@ pub fn create_dir_all(dir: &Path) -> Result<()> {
 pub fn strerror(e: &std::io::Error) -> String {
     let code = e.raw_os_error().unwrap_or(libc::EIO);
     // SAFETY: strerror returns a pointer to a static (or thread-local) NUL-terminated string.
-    unsafe { std::ffi::CStr::from_ptr(libc::strerror(code)) }.to_string_lossy().into_owned()
+    unsafe { std::ffi::CStr::from_ptr(libc::strerror(code)) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Creates a unique directory `<parent>/XXXXXX` with `mkdtemp`.
@@ -65,10 +67,15 @@ pub fn random_suffix() -> String {
     let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
     if n != bytes.len() as isize {
         // Fall back to the clock: uniqueness is enforced by O_EXCL anyway.
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         bytes.copy_from_slice(&t.subsec_nanos().to_le_bytes().repeat(2)[..6]);
     }
-    bytes.iter().map(|b| CHARS[*b as usize % CHARS.len()] as char).collect()
+    bytes
+        .iter()
+        .map(|b| CHARS[*b as usize % CHARS.len()] as char)
+        .collect()
 }
 
 /// `name` with `_XXXXXX` inserted before its extension (`lib.so` → `lib_ab12Cd.so`).
@@ -84,10 +91,19 @@ pub fn randomized_name(name: &str) -> String {
 /// name is taken, a random suffix is added as upstream does. Returns the path written.
 pub fn persist(dir: &Path, name: &str, data: &[u8], randomize: bool) -> Result<PathBuf> {
     let original = name;
-    let mut name = if randomize { randomized_name(name) } else { name.to_owned() };
+    let mut name = if randomize {
+        randomized_name(name)
+    } else {
+        name.to_owned()
+    };
     for attempt in 0..16 {
         let path = dir.join(&name);
-        match OpenOptions::new().write(true).create_new(true).mode(0o700).open(&path) {
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o700)
+            .open(&path)
+        {
             Ok(mut f) => {
                 f.write_all(data).map_err(|e| Error::from_io(&e))?;
                 return Ok(path);
@@ -112,7 +128,10 @@ mod tests {
     #[test]
     fn randomized_name_keeps_extension() {
         let n = randomized_name("lib.so");
-        assert!(n.starts_with("lib_") && n.ends_with(".so") && n.len() == "lib_XXXXXX.so".len(), "{n}");
+        assert!(
+            n.starts_with("lib_") && n.ends_with(".so") && n.len() == "lib_XXXXXX.so".len(),
+            "{n}"
+        );
         assert_eq!(randomized_name("file").len(), "file_XXXXXX".len());
     }
 

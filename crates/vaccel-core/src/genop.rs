@@ -86,9 +86,10 @@ pub unsafe fn unpack(
                 image_unpack(op, sess, read, nr_read, 1, write, nr_write, 1)
             }
             OpType::BlasSgemm => sgemm_unpack(sess, read, nr_read, write, nr_write),
-            OpType::FpgaArraycopy | OpType::FpgaMmult | OpType::FpgaParallel | OpType::FpgaVectoradd => {
-                fpga_unpack(op, sess, read, nr_read, write, nr_write)
-            }
+            OpType::FpgaArraycopy
+            | OpType::FpgaMmult
+            | OpType::FpgaParallel
+            | OpType::FpgaVectoradd => fpga_unpack(op, sess, read, nr_read, write, nr_write),
             OpType::Minmax => minmax_unpack(sess, read, nr_read, write, nr_write),
             OpType::Opencv => ops::opencv(sess, read, nr_read, write, nr_write),
             _ => {
@@ -102,14 +103,22 @@ pub unsafe fn unpack(
 /// Checks an exact argument count, logging upstream's message.
 fn expect_count(kind: &str, op: OpType, n: c_int, expected: c_int) -> Result<(), c_int> {
     if n != expected {
-        error!("Wrong number of {kind} arguments for {}: {n} (expected {expected})", op.lower_name());
+        error!(
+            "Wrong number of {kind} arguments for {}: {n} (expected {expected})",
+            op.lower_name()
+        );
         return Err(abi::VACCEL_EINVAL);
     }
     Ok(())
 }
 
 unsafe fn noop_unpack(sess: *mut vaccel_session, nr_read: c_int, nr_write: c_int) -> c_int {
-    if let Err(e) = expect_count("read", OpType::Noop, nr_read, 0).and(expect_count("write", OpType::Noop, nr_write, 0)) {
+    if let Err(e) = expect_count("read", OpType::Noop, nr_read, 0).and(expect_count(
+        "write",
+        OpType::Noop,
+        nr_write,
+        0,
+    )) {
         return e;
     }
     // SAFETY: forwarded contract.
@@ -143,7 +152,17 @@ unsafe fn exec_unpack(
     };
     let (r, nr) = rest(&a);
     // SAFETY: forwarded contract.
-    unsafe { ops::exec(sess, library, symbol, r, nr, write, nr_write.max(0) as usize) }
+    unsafe {
+        ops::exec(
+            sess,
+            library,
+            symbol,
+            r,
+            nr,
+            write,
+            nr_write.max(0) as usize,
+        )
+    }
 }
 
 unsafe fn exec_with_res_unpack(
@@ -217,7 +236,8 @@ pub unsafe fn image_unpack(
         return abi::VACCEL_EINVAL;
     };
     // SAFETY: as above.
-    let Ok((imgname, len_imgname)) = (unsafe { arg::get_array::<u8>(&mut w, ArgType::UcharArray) }) else {
+    let Ok((imgname, len_imgname)) = (unsafe { arg::get_array::<u8>(&mut w, ArgType::UcharArray) })
+    else {
         error!("Failed to unpack out_imgname arg for {lower}");
         return abi::VACCEL_EINVAL;
     };
@@ -306,7 +326,9 @@ unsafe fn fpga_unpack(
         OpType::FpgaParallel => (2, 2),
         _ => (2, 1),
     };
-    if let Err(e) = expect_count("read", op, nr_read, nr).and(expect_count("write", op, nr_write, nw)) {
+    if let Err(e) =
+        expect_count("read", op, nr_read, nr).and(expect_count("write", op, nr_write, nw))
+    {
         return e;
     }
     if read.is_null() || write.is_null() {
@@ -317,10 +339,19 @@ unsafe fn fpga_unpack(
         let (a, a_size) = untyped(read, 0);
         let (out0, _) = untyped(write, 0);
         match op {
-            OpType::FpgaArraycopy => {
-                ops::fpga_arraycopy(sess, a.cast(), out0.cast(), a_size / std::mem::size_of::<c_int>())
-            }
-            OpType::FpgaMmult => ops::fpga_mmult(sess, a.cast(), untyped(read, 1).0.cast(), out0.cast(), a_size / 4),
+            OpType::FpgaArraycopy => ops::fpga_arraycopy(
+                sess,
+                a.cast(),
+                out0.cast(),
+                a_size / std::mem::size_of::<c_int>(),
+            ),
+            OpType::FpgaMmult => ops::fpga_mmult(
+                sess,
+                a.cast(),
+                untyped(read, 1).0.cast(),
+                out0.cast(),
+                a_size / 4,
+            ),
             OpType::FpgaParallel => ops::fpga_parallel(
                 sess,
                 a.cast(),
@@ -331,7 +362,14 @@ unsafe fn fpga_unpack(
             ),
             _ => {
                 let (b, b_size) = untyped(read, 1);
-                ops::fpga_vadd(sess, a.cast(), b.cast(), out0.cast(), a_size / 4, b_size / 4)
+                ops::fpga_vadd(
+                    sess,
+                    a.cast(),
+                    b.cast(),
+                    out0.cast(),
+                    a_size / 4,
+                    b_size / 4,
+                )
             }
         }
     }

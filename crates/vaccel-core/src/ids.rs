@@ -17,7 +17,11 @@ pub struct IdPool {
 impl IdPool {
     /// A pool handing out `1..=max`.
     pub fn new(max: i64) -> IdPool {
-        IdPool { max, next: 1, in_use: vec![false; max as usize + 1] }
+        IdPool {
+            max,
+            next: 1,
+            in_use: vec![false; max as usize + 1],
+        }
     }
 
     /// Takes an id: the next fresh one, or once the top is reached the lowest free one.
@@ -30,7 +34,9 @@ impl IdPool {
         }
         crate::warn!("Reached max ID ({})", self.max);
         crate::warn!("Trying to reclaim lower IDs");
-        let id = (1..=self.max).find(|&i| !self.in_use[i as usize]).ok_or(Error::EUSERS)?;
+        let id = (1..=self.max)
+            .find(|&i| !self.in_use[i as usize])
+            .ok_or(Error::EUSERS)?;
         self.in_use[id as usize] = true;
         Ok(id)
     }

@@ -111,7 +111,11 @@ pub fn emit(level: Level, message: &[u8]) {
         Some(base) => {
             line.push(b'\n');
             let path = format!("./{base}-{date}.log");
-            if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(path) {
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path)
+            {
                 let _ = f.write_all(&line);
             }
         }

@@ -26,11 +26,19 @@ pub unsafe fn dispatch(
     call: impl FnOnce(*mut c_void) -> c_int,
 ) -> c_int {
     // SAFETY: guaranteed by the caller.
-    let Some(s) = (unsafe { sess.as_ref() }) else { return abi::VACCEL_EINVAL };
-    debug!("session:{} Looking for func implementing op {}", s.id, op.lower_name());
+    let Some(s) = (unsafe { sess.as_ref() }) else {
+        return abi::VACCEL_EINVAL;
+    };
+    debug!(
+        "session:{} Looking for func implementing op {}",
+        s.id,
+        op.lower_name()
+    );
     if let Some((res, expected)) = res {
         // SAFETY: guaranteed by the caller.
-        let Some(r) = (unsafe { res.as_ref() }) else { return abi::VACCEL_EINVAL };
+        let Some(r) = (unsafe { res.as_ref() }) else {
+            return abi::VACCEL_EINVAL;
+        };
         if let Err(e) = resource::check_for_op(s, r, expected) {
             return e.code();
         }
@@ -46,7 +54,7 @@ pub unsafe fn dispatch(
 /// whose safety argument is that plugins register for each op a function with that op's
 /// signature (§15.2).
 macro_rules! as_fn {
-    ($f:expr, fn($($t:ty),*)) => {
+    ($f:expr, fn($($t:ty),* $(,)?)) => {
         std::mem::transmute::<*mut c_void, unsafe extern "C" fn($($t),*) -> c_int>($f)
     };
 }
@@ -57,7 +65,11 @@ macro_rules! as_fn {
 /// As for the C function: `sess` NULL or valid.
 pub unsafe fn noop(sess: *mut vaccel_session) -> c_int {
     // SAFETY: forwarded contract; the callee has the noop signature.
-    unsafe { dispatch(sess, OpType::Noop, None, |f| as_fn!(f, fn(*mut vaccel_session))(sess)) }
+    unsafe {
+        dispatch(sess, OpType::Noop, None, |f| {
+            as_fn!(f, fn(*mut vaccel_session))(sess)
+        })
+    }
 }
 
 /// `vaccel_exec`.
@@ -76,9 +88,18 @@ pub unsafe fn exec(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::Exec, None, |f| {
-            as_fn!(f, fn(*mut vaccel_session, *const c_char, *const c_char, *mut vaccel_arg, usize, *mut vaccel_arg, usize))(
-                sess, library, fn_symbol, read, nr_read, write, nr_write,
-            )
+            as_fn!(
+                f,
+                fn(
+                    *mut vaccel_session,
+                    *const c_char,
+                    *const c_char,
+                    *mut vaccel_arg,
+                    usize,
+                    *mut vaccel_arg,
+                    usize,
+                )
+            )(sess, library, fn_symbol, read, nr_read, write, nr_write)
         })
     }
 }
@@ -98,11 +119,25 @@ pub unsafe fn exec_with_resource(
 ) -> c_int {
     // SAFETY: forwarded contract.
     unsafe {
-        dispatch(sess, OpType::ExecWithResource, Some((res, abi::VACCEL_RESOURCE_LIB)), |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut vaccel_resource, *const c_char, *mut vaccel_arg, usize, *mut vaccel_arg, usize))(
-                sess, res, fn_symbol, read, nr_read, write, nr_write,
-            )
-        })
+        dispatch(
+            sess,
+            OpType::ExecWithResource,
+            Some((res, abi::VACCEL_RESOURCE_LIB)),
+            |f| {
+                as_fn!(
+                    f,
+                    fn(
+                        *mut vaccel_session,
+                        *mut vaccel_resource,
+                        *const c_char,
+                        *mut vaccel_arg,
+                        usize,
+                        *mut vaccel_arg,
+                        usize,
+                    )
+                )(sess, res, fn_symbol, read, nr_read, write, nr_write)
+            },
+        )
     }
 }
 
@@ -126,7 +161,11 @@ pub unsafe fn image(
 ) -> c_int {
     if !matches!(
         op,
-        OpType::ImageClassify | OpType::ImageDetect | OpType::ImageSegment | OpType::ImagePose | OpType::ImageDepth
+        OpType::ImageClassify
+            | OpType::ImageDetect
+            | OpType::ImageSegment
+            | OpType::ImagePose
+            | OpType::ImageDepth
     ) {
         return abi::VACCEL_EINVAL;
     }
@@ -139,13 +178,23 @@ pub unsafe fn image(
                 } else {
                     (out_text, len_out_text)
                 };
-                as_fn!(f, fn(*mut vaccel_session, *const c_void, *mut c_uchar, *mut c_uchar, usize, usize, usize))(
-                    sess, img, text, out_imgname, len_img, len, len_out_imgname,
-                )
+                as_fn!(
+                    f,
+                    fn(
+                        *mut vaccel_session,
+                        *const c_void,
+                        *mut c_uchar,
+                        *mut c_uchar,
+                        usize,
+                        usize,
+                        usize,
+                    )
+                )(sess, img, text, out_imgname, len_img, len, len_out_imgname)
             } else {
-                as_fn!(f, fn(*mut vaccel_session, *const c_void, *mut c_uchar, usize, usize))(
-                    sess, img, out_imgname, len_img, len_out_imgname,
-                )
+                as_fn!(
+                    f,
+                    fn(*mut vaccel_session, *const c_void, *mut c_uchar, usize, usize)
+                )(sess, img, out_imgname, len_img, len_out_imgname)
             }
         })
     }
@@ -173,9 +222,23 @@ pub unsafe fn sgemm(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::BlasSgemm, None, |f| {
-            as_fn!(f, fn(*mut vaccel_session, i64, i64, i64, f32, *mut f32, i64, *mut f32, i64, f32, *mut f32, i64))(
-                sess, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-            )
+            as_fn!(
+                f,
+                fn(
+                    *mut vaccel_session,
+                    i64,
+                    i64,
+                    i64,
+                    f32,
+                    *mut f32,
+                    i64,
+                    *mut f32,
+                    i64,
+                    f32,
+                    *mut f32,
+                    i64,
+                )
+            )(sess, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         })
     }
 }
@@ -184,7 +247,12 @@ pub unsafe fn sgemm(
 ///
 /// # Safety
 /// As for the C function.
-pub unsafe fn fpga_arraycopy(sess: *mut vaccel_session, a: *mut c_int, out_a: *mut c_int, len_a: usize) -> c_int {
+pub unsafe fn fpga_arraycopy(
+    sess: *mut vaccel_session,
+    a: *mut c_int,
+    out_a: *mut c_int,
+    len_a: usize,
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::FpgaArraycopy, None, |f| {
@@ -197,11 +265,20 @@ pub unsafe fn fpga_arraycopy(sess: *mut vaccel_session, a: *mut c_int, out_a: *m
 ///
 /// # Safety
 /// As for the C function.
-pub unsafe fn fpga_mmult(sess: *mut vaccel_session, a: *mut f32, b: *mut f32, c: *mut f32, len_a: usize) -> c_int {
+pub unsafe fn fpga_mmult(
+    sess: *mut vaccel_session,
+    a: *mut f32,
+    b: *mut f32,
+    c: *mut f32,
+    len_a: usize,
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::FpgaMmult, None, |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut f32, *mut f32, *mut f32, usize))(sess, a, b, c, len_a)
+            as_fn!(
+                f,
+                fn(*mut vaccel_session, *mut f32, *mut f32, *mut f32, usize)
+            )(sess, a, b, c, len_a)
         })
     }
 }
@@ -221,9 +298,10 @@ pub unsafe fn fpga_parallel(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::FpgaParallel, None, |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut f32, *mut f32, *mut f32, *mut f32, usize))(
-                sess, a, b, add_output, mult_output, len_a,
-            )
+            as_fn!(
+                f,
+                fn(*mut vaccel_session, *mut f32, *mut f32, *mut f32, *mut f32, usize)
+            )(sess, a, b, add_output, mult_output, len_a)
         })
     }
 }
@@ -243,7 +321,10 @@ pub unsafe fn fpga_vadd(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::FpgaVectoradd, None, |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut f32, *mut f32, *mut f32, usize, usize))(sess, a, b, c, len_a, len_b)
+            as_fn!(
+                f,
+                fn(*mut vaccel_session, *mut f32, *mut f32, *mut f32, usize, usize)
+            )(sess, a, b, c, len_a, len_b)
         })
     }
 }
@@ -266,9 +347,19 @@ pub unsafe fn minmax(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::Minmax, None, |f| {
-            as_fn!(f, fn(*mut vaccel_session, *const f64, c_int, c_int, c_int, *mut f64, *mut f64, *mut f64))(
-                sess, indata, ndata, low, high, outdata, min, max,
-            )
+            as_fn!(
+                f,
+                fn(
+                    *mut vaccel_session,
+                    *const f64,
+                    c_int,
+                    c_int,
+                    c_int,
+                    *mut f64,
+                    *mut f64,
+                    *mut f64,
+                )
+            )(sess, indata, ndata, low, high, outdata, min, max)
         })
     }
 }
@@ -287,9 +378,10 @@ pub unsafe fn opencv(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::Opencv, None, |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut vaccel_arg, c_int, *mut vaccel_arg, c_int))(
-                sess, read, nr_read, write, nr_write,
-            )
+            as_fn!(
+                f,
+                fn(*mut vaccel_session, *mut vaccel_arg, c_int, *mut vaccel_arg, c_int)
+            )(sess, read, nr_read, write, nr_write)
         })
     }
 }
@@ -307,7 +399,10 @@ pub unsafe fn tf_model_load_unload(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, op, Some((model, abi::VACCEL_RESOURCE_MODEL)), |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut vaccel_resource, *mut vaccel_tf_status))(sess, model, status)
+            as_fn!(
+                f,
+                fn(*mut vaccel_session, *mut vaccel_resource, *mut vaccel_tf_status)
+            )(sess, model, status)
         })
     }
 }
@@ -331,13 +426,39 @@ pub unsafe fn tf_model_run(
 ) -> c_int {
     // SAFETY: forwarded contract.
     unsafe {
-        dispatch(sess, OpType::TfModelRun, Some((model, abi::VACCEL_RESOURCE_MODEL)), |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut vaccel_resource, *const vaccel_tf_buffer, *const vaccel_tf_node,
-                *const *mut vaccel_tf_tensor, c_int, *const vaccel_tf_node, *mut *mut vaccel_tf_tensor, c_int,
-                *mut vaccel_tf_status))(
-                sess, model, run_options, in_nodes, in_tensors, nr_inputs, out_nodes, out_tensors, nr_outputs, status,
-            )
-        })
+        dispatch(
+            sess,
+            OpType::TfModelRun,
+            Some((model, abi::VACCEL_RESOURCE_MODEL)),
+            |f| {
+                as_fn!(
+                    f,
+                    fn(
+                        *mut vaccel_session,
+                        *mut vaccel_resource,
+                        *const vaccel_tf_buffer,
+                        *const vaccel_tf_node,
+                        *const *mut vaccel_tf_tensor,
+                        c_int,
+                        *const vaccel_tf_node,
+                        *mut *mut vaccel_tf_tensor,
+                        c_int,
+                        *mut vaccel_tf_status,
+                    )
+                )(
+                    sess,
+                    model,
+                    run_options,
+                    in_nodes,
+                    in_tensors,
+                    nr_inputs,
+                    out_nodes,
+                    out_tensors,
+                    nr_outputs,
+                    status,
+                )
+            },
+        )
     }
 }
 
@@ -345,7 +466,11 @@ pub unsafe fn tf_model_run(
 ///
 /// # Safety
 /// As for the C functions.
-pub unsafe fn model_op(op: OpType, sess: *mut vaccel_session, model: *mut vaccel_resource) -> c_int {
+pub unsafe fn model_op(
+    op: OpType,
+    sess: *mut vaccel_session,
+    model: *mut vaccel_resource,
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, op, Some((model, abi::VACCEL_RESOURCE_MODEL)), |f| {
@@ -369,12 +494,25 @@ pub unsafe fn tflite_model_run(
 ) -> c_int {
     // SAFETY: forwarded contract.
     unsafe {
-        dispatch(sess, OpType::TfliteModelRun, Some((model, abi::VACCEL_RESOURCE_MODEL)), |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut vaccel_resource, *const *mut vaccel_tflite_tensor, c_int,
-                *mut *mut vaccel_tflite_tensor, c_int, *mut u8))(
-                sess, model, inputs, nr_inputs, outputs, nr_outputs, status,
-            )
-        })
+        dispatch(
+            sess,
+            OpType::TfliteModelRun,
+            Some((model, abi::VACCEL_RESOURCE_MODEL)),
+            |f| {
+                as_fn!(
+                    f,
+                    fn(
+                        *mut vaccel_session,
+                        *mut vaccel_resource,
+                        *const *mut vaccel_tflite_tensor,
+                        c_int,
+                        *mut *mut vaccel_tflite_tensor,
+                        c_int,
+                        *mut u8,
+                    )
+                )(sess, model, inputs, nr_inputs, outputs, nr_outputs, status)
+            },
+        )
     }
 }
 
@@ -393,12 +531,33 @@ pub unsafe fn torch_model_run(
 ) -> c_int {
     // SAFETY: forwarded contract.
     unsafe {
-        dispatch(sess, OpType::TorchModelRun, Some((model, abi::VACCEL_RESOURCE_MODEL)), |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut vaccel_resource, *const vaccel_torch_buffer,
-                *const *mut vaccel_torch_tensor, c_int, *mut *mut vaccel_torch_tensor, c_int))(
-                sess, model, run_options, inputs, nr_inputs, outputs, nr_outputs,
-            )
-        })
+        dispatch(
+            sess,
+            OpType::TorchModelRun,
+            Some((model, abi::VACCEL_RESOURCE_MODEL)),
+            |f| {
+                as_fn!(
+                    f,
+                    fn(
+                        *mut vaccel_session,
+                        *mut vaccel_resource,
+                        *const vaccel_torch_buffer,
+                        *const *mut vaccel_torch_tensor,
+                        c_int,
+                        *mut *mut vaccel_torch_tensor,
+                        c_int,
+                    )
+                )(
+                    sess,
+                    model,
+                    run_options,
+                    inputs,
+                    nr_inputs,
+                    outputs,
+                    nr_outputs,
+                )
+            },
+        )
     }
 }
 
@@ -420,10 +579,19 @@ pub unsafe fn torch_sgemm(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::TorchSgemm, None, |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut *mut vaccel_torch_tensor, *mut *mut vaccel_torch_tensor,
-                *mut *mut vaccel_torch_tensor, c_int, c_int, c_int, *mut *mut vaccel_torch_tensor))(
-                sess, in_a, in_b, in_c, m, n, k, out,
-            )
+            as_fn!(
+                f,
+                fn(
+                    *mut vaccel_session,
+                    *mut *mut vaccel_torch_tensor,
+                    *mut *mut vaccel_torch_tensor,
+                    *mut *mut vaccel_torch_tensor,
+                    c_int,
+                    c_int,
+                    c_int,
+                    *mut *mut vaccel_torch_tensor,
+                )
+            )(sess, in_a, in_b, in_c, m, n, k, out)
         })
     }
 }

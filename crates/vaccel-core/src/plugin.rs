@@ -35,7 +35,11 @@ unsafe fn identity(plugin: *mut vaccel_plugin) -> Result<Identity> {
     };
     // SAFETY: the strings are NULL or valid per the caller's guarantee.
     let (name, version, vaccel_version) = unsafe {
-        (cmem::to_string(info.name), cmem::to_string(info.version), cmem::to_string(info.vaccel_version))
+        (
+            cmem::to_string(info.name),
+            cmem::to_string(info.version),
+            cmem::to_string(info.vaccel_version),
+        )
     };
     let Some(name) = name else {
         error!("Plugin needs to have a name");
@@ -53,7 +57,13 @@ unsafe fn identity(plugin: *mut vaccel_plugin) -> Result<Identity> {
         error!("Plugin needs to expose a fini function");
         return Err(Error::EINVAL);
     }
-    Ok(Identity { name, version, vaccel_version, is_virtio: info.is_virtio, type_: info.type_ })
+    Ok(Identity {
+        name,
+        version,
+        vaccel_version,
+        is_virtio: info.is_virtio,
+        type_: info.type_,
+    })
 }
 
 /// A parsed `<major>.<minor>.<patch><rest>` version.
@@ -77,7 +87,12 @@ pub fn parse_version(s: &str) -> Option<Version<'_>> {
         *n = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
     }
-    Some(Version { major: nums[0], minor: nums[1], patch: nums[2], rest })
+    Some(Version {
+        major: nums[0],
+        minor: nums[1],
+        patch: nums[2],
+        rest,
+    })
 }
 
 /// The version check of §14.4.
@@ -92,11 +107,15 @@ pub fn check_version(plugin_version: Option<&str>) -> Result<()> {
         return Err(Error::EINVAL);
     };
     if p.major != c.major {
-        error!("Plugin is incompatible with current vAccel version (built w/ {theirs}, used w/ {ours})");
+        error!(
+            "Plugin is incompatible with current vAccel version (built w/ {theirs}, used w/ {ours})"
+        );
         return Err(Error::EINVAL);
     }
     if p != c {
-        warn!("Plugin may be incompatible with current vAccel version (built w/ {theirs}, used w/ {ours})");
+        warn!(
+            "Plugin may be incompatible with current vAccel version (built w/ {theirs}, used w/ {ours})"
+        );
     }
     Ok(())
 }
@@ -197,8 +216,12 @@ pub fn load(lib: &str) -> Result<()> {
 fn unregister(ptr: *mut vaccel_plugin) {
     let rec = {
         let mut st = state::lock();
-        let Some(plugins) = st.plugins.as_mut() else { return };
-        let Some(i) = plugins.iter().position(|p| p.ptr.0 == ptr) else { return };
+        let Some(plugins) = st.plugins.as_mut() else {
+            return;
+        };
+        let Some(i) = plugins.iter().position(|p| p.ptr.0 == ptr) else {
+            return;
+        };
         plugins.remove(i)
     };
     call_lifecycle(ptr, false);
@@ -217,7 +240,10 @@ pub fn parse_and_load(list: &str) -> Result<()> {
 /// Unregisters every plugin in load order (cleanup).
 pub fn unregister_all() {
     loop {
-        let first = state::lock().plugins.as_ref().and_then(|p| p.first().map(|r| r.ptr.0));
+        let first = state::lock()
+            .plugins
+            .as_ref()
+            .and_then(|p| p.first().map(|r| r.ptr.0));
         match first {
             Some(ptr) => unregister(ptr),
             None => break,
@@ -228,13 +254,22 @@ pub fn unregister_all() {
 /// The registered name of a plugin.
 pub fn plugin_name(ptr: *mut vaccel_plugin) -> String {
     let st = state::lock();
-    st.plugins.iter().flatten().find(|p| p.ptr.0 == ptr).map(|p| p.name.clone()).unwrap_or_default()
+    st.plugins
+        .iter()
+        .flatten()
+        .find(|p| p.ptr.0 == ptr)
+        .map(|p| p.name.clone())
+        .unwrap_or_default()
 }
 
 /// Whether `ptr` is a registered plugin, and its transport flag.
 pub fn lookup(ptr: *mut vaccel_plugin) -> Option<(String, bool)> {
     let st = state::lock();
-    st.plugins.iter().flatten().find(|p| p.ptr.0 == ptr).map(|p| (p.name.clone(), p.is_virtio))
+    st.plugins
+        .iter()
+        .flatten()
+        .find(|p| p.ptr.0 == ptr)
+        .map(|p| (p.name.clone(), p.is_virtio))
 }
 
 /// `vaccel_plugin_register_ops` (§14.2).
@@ -267,11 +302,19 @@ pub unsafe fn register_ops(ops: *mut vaccel_op, n: usize) -> Result<()> {
     }
     // SAFETY: `owner` is the plugin's descriptor; its info was validated at registration (or
     // is read defensively here when a plugin registers ops outside `init`).
-    let name = unsafe { (*owner).info.as_ref().map_or_else(String::new, |i| cmem::display(i.name)) };
+    let name = unsafe {
+        (*owner)
+            .info
+            .as_ref()
+            .map_or_else(String::new, |i| cmem::display(i.name))
+    };
     for r in records.iter_mut() {
         // SAFETY: `owner` points to writable plugin storage; the type was range-checked.
         unsafe { (*owner).ops[r.type_ as usize] = r };
-        debug!("Registered op {} from plugin {name}", abi::ops::op_lower_name(r.type_));
+        debug!(
+            "Registered op {} from plugin {name}",
+            abi::ops::op_lower_name(r.type_)
+        );
     }
     Ok(())
 }
@@ -295,7 +338,9 @@ pub fn select(hint: u32) -> Option<(Ptr<vaccel_plugin>, bool)> {
         p
     } else {
         let prio = hint & !abi::VACCEL_PLUGIN_REMOTE;
-        let by_type = (prio != 0).then(|| plugins.iter().find(|p| p.type_ & prio != 0)).flatten();
+        let by_type = (prio != 0)
+            .then(|| plugins.iter().find(|p| p.type_ & prio != 0))
+            .flatten();
         by_type
             .or_else(|| plugins.iter().find(|p| !p.is_virtio))
             .or_else(|| (plugins.len() == 1).then(|| &plugins[0]))
@@ -315,6 +360,10 @@ pub fn only_transport_loaded() -> bool {
 }
 
 /// The implementation of `op` in `plugin` (§14.6).
+///
+/// `plugin` is checked against the registry before it is dereferenced, which is why this
+/// function is safe to call with any pointer.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn op_func(plugin: *mut vaccel_plugin, op: OpType) -> Result<*mut c_void> {
     let Some((name, _)) = lookup(plugin) else {
         error!("Trying to execute unknown function");
@@ -324,12 +373,20 @@ pub fn op_func(plugin: *mut vaccel_plugin, op: OpType) -> Result<*mut c_void> {
     // the plugin's static op table.
     let slot = unsafe { (*plugin).ops[op as usize] };
     // SAFETY: as above.
-    let func = (!slot.is_null()).then(|| unsafe { (*slot).func }).filter(|f| !f.is_null());
+    let func = (!slot.is_null())
+        .then(|| unsafe { (*slot).func })
+        .filter(|f| !f.is_null());
     let Some(func) = func else {
-        error!("Could not return func, plugin {name} does not implement {}", op.lower_name());
+        error!(
+            "Could not return func, plugin {name} does not implement {}",
+            op.lower_name()
+        );
         return Err(Error::ENOTSUP);
     };
-    debug!("Returning func for op {} from plugin {name}", op.lower_name());
+    debug!(
+        "Returning func for op {} from plugin {name}",
+        op.lower_name()
+    );
     Ok(func)
 }
 
@@ -354,7 +411,10 @@ mod tests {
     #[test]
     fn versions_parse() {
         let v = parse_version("0.7.1-93-ebc23b1f").unwrap();
-        assert_eq!((v.major, v.minor, v.patch, v.rest), (0, 7, 1, "-93-ebc23b1f"));
+        assert_eq!(
+            (v.major, v.minor, v.patch, v.rest),
+            (0, 7, 1, "-93-ebc23b1f")
+        );
         let v = parse_version("v1.2.3").unwrap();
         assert_eq!((v.major, v.minor, v.patch, v.rest), (1, 2, 3, ""));
         assert!(parse_version("1.2").is_none());

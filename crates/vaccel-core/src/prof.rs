@@ -22,7 +22,10 @@ pub fn enabled() -> bool {
 
 /// Nanoseconds on `CLOCK_MONOTONIC_RAW`.
 pub fn now_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid out-pointer; the clock id is supported on Linux.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_RAW, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -50,9 +53,18 @@ pub fn region_start(r: &mut vaccel_prof_region) -> Result<()> {
         return Ok(());
     }
     if r.nr_entries == r.size {
-        let size = if r.size == 0 { INITIAL_SAMPLES } else { r.size * 2 };
+        let size = if r.size == 0 {
+            INITIAL_SAMPLES
+        } else {
+            r.size * 2
+        };
         // SAFETY: `samples` is NULL or a libc allocation of this region; checked below.
-        let p = unsafe { libc::realloc(r.samples.cast(), size * std::mem::size_of::<vaccel_prof_sample>()) };
+        let p = unsafe {
+            libc::realloc(
+                r.samples.cast(),
+                size * std::mem::size_of::<vaccel_prof_sample>(),
+            )
+        };
         if p.is_null() {
             return Err(Error::ENOMEM);
         }
@@ -61,7 +73,12 @@ pub fn region_start(r: &mut vaccel_prof_region) -> Result<()> {
     }
     debug!("Start profiling region {}", region_name(r));
     // SAFETY: `nr_entries < size` slots are allocated.
-    unsafe { r.samples.add(r.nr_entries).write(vaccel_prof_sample { start: now_ns(), time: 0 }) };
+    unsafe {
+        r.samples.add(r.nr_entries).write(vaccel_prof_sample {
+            start: now_ns(),
+            time: 0,
+        })
+    };
     r.nr_entries += 1;
     Ok(())
 }
@@ -95,10 +112,10 @@ pub fn region_text(r: &vaccel_prof_region) -> Option<String> {
 
 /// `vaccel_prof_region_print`.
 pub fn region_print(r: &vaccel_prof_region) -> Result<()> {
-    if enabled() {
-        if let Some(line) = region_text(r) {
-            info!("{line}");
-        }
+    if enabled()
+        && let Some(line) = region_text(r)
+    {
+        info!("{line}");
     }
     Ok(())
 }
@@ -125,12 +142,19 @@ pub fn region_init(r: &mut vaccel_prof_region, name: &str) -> Result<()> {
     if n.is_null() {
         return Err(Error::ENOMEM);
     }
-    *r = vaccel_prof_region { name: n, name_owned: true, nr_entries: 0, samples: std::ptr::null_mut(), size: 0 };
+    *r = vaccel_prof_region {
+        name: n,
+        name_owned: true,
+        nr_entries: 0,
+        samples: std::ptr::null_mut(),
+        size: 0,
+    };
     Ok(())
 }
 
 /// Time spent in each op, keyed by op number; regions are merged by name when printed.
-static OP_TIMES: Mutex<[(u64, usize); abi::ops::VACCEL_OP_MAX]> = Mutex::new([(0, 0); abi::ops::VACCEL_OP_MAX]);
+static OP_TIMES: Mutex<[(u64, usize); abi::ops::VACCEL_OP_MAX]> =
+    Mutex::new([(0, 0); abi::ops::VACCEL_OP_MAX]);
 
 /// Records one op call in its region; started by [`OpTimer::start`].
 pub struct OpTimer {
@@ -143,7 +167,10 @@ impl OpTimer {
     pub fn start(op: OpType) -> Option<OpTimer> {
         enabled().then(|| {
             debug!("Start profiling region {}", op.info().prof_region);
-            OpTimer { op, start: now_ns() }
+            OpTimer {
+                op,
+                start: now_ns(),
+            }
         })
     }
 }
@@ -177,7 +204,10 @@ pub fn op_region_lines() -> Vec<String> {
             None => regions.push((name, time, n)),
         }
     }
-    regions.into_iter().map(|(n, t, c)| region_line(n, t, c)).collect()
+    regions
+        .into_iter()
+        .map(|(n, t, c)| region_line(n, t, c))
+        .collect()
 }
 
 /// Prints the op regions (at unload, before cleanup).

@@ -12,7 +12,10 @@ use crate::{Error, Result, blob, cmem, debug, error, plugin, session, warn};
 fn classify(path: &str) -> Result<(u32, String)> {
     if let Some((scheme, _)) = path.split_once("://") {
         // Upstream compares by prefix: `httpx://` counts as http.
-        if ["http", "https", "ftp"].iter().any(|p| scheme.starts_with(p)) {
+        if ["http", "https", "ftp"]
+            .iter()
+            .any(|p| scheme.starts_with(p))
+        {
             return Ok((abi::VACCEL_PATH_REMOTE_FILE, path.to_owned()));
         }
         let Some(local) = path.strip_prefix("file://") else {
@@ -58,9 +61,15 @@ fn start_init(res: &mut vaccel_resource, type_: u32) -> Result<i64> {
     res.refcount = std::sync::atomic::AtomicU32::new(0);
     res.plugin_priv = std::ptr::null_mut();
     let entry: *mut abi::vaccel_list_entry = &mut res.entry;
-    res.entry = abi::vaccel_list_entry { next: entry, prev: entry };
+    res.entry = abi::vaccel_list_entry {
+        next: entry,
+        prev: entry,
+    };
     let sessions: *mut abi::vaccel_list_entry = &mut res.sessions;
-    res.sessions = abi::vaccel_list_entry { next: sessions, prev: sessions };
+    res.sessions = abi::vaccel_list_entry {
+        next: sessions,
+        prev: sessions,
+    };
     // SAFETY: all-zero is PTHREAD_MUTEX_INITIALIZER; the mutex is never locked.
     res.sessions_lock = unsafe { std::mem::zeroed() };
     Ok(id)
@@ -206,7 +215,15 @@ pub unsafe fn init_from_buf(
         // SAFETY: `b` is a fresh blob; `buf` is readable for `n` bytes (caller).
         let r = unsafe {
             if mem_only {
-                blob::init_from_buf(&mut *b, buf, n, false, filename.unwrap_or("file"), None, false)
+                blob::init_from_buf(
+                    &mut *b,
+                    buf,
+                    n,
+                    false,
+                    filename.unwrap_or("file"),
+                    None,
+                    false,
+                )
             } else {
                 let dir = create_rundir(res)?;
                 let (name, random) = filename.map_or(("file", true), |f| (f, false));
@@ -233,7 +250,11 @@ pub unsafe fn init_from_buf(
 ///
 /// # Safety
 /// Each pointer in `blobs` must point to a valid blob.
-pub unsafe fn init_from_blobs(res: &mut vaccel_resource, blobs: &[*const vaccel_blob], type_: u32) -> Result<()> {
+pub unsafe fn init_from_blobs(
+    res: &mut vaccel_resource,
+    blobs: &[*const vaccel_blob],
+    type_: u32,
+) -> Result<()> {
     if state::lock().resources.is_none() {
         return Err(Error::EPERM);
     }
@@ -248,7 +269,11 @@ pub unsafe fn init_from_blobs(res: &mut vaccel_resource, blobs: &[*const vaccel_
     let id = start_init(res, type_)?;
     let result = (|| {
         let needs_dir = srcs.iter().any(|b| b.type_ != abi::VACCEL_BLOB_BUFFER);
-        let dir = if needs_dir { Some(create_rundir(res)?) } else { None };
+        let dir = if needs_dir {
+            Some(create_rundir(res)?)
+        } else {
+            None
+        };
         let mut made = Vec::new();
         for src in &srcs {
             let b = blob::alloc()?;
@@ -258,10 +283,24 @@ pub unsafe fn init_from_blobs(res: &mut vaccel_resource, blobs: &[*const vaccel_
                 let name = cmem::display(src.name);
                 match src.type_ {
                     abi::VACCEL_BLOB_FILE => blob::init(&mut *b, &cmem::display(src.path)),
-                    abi::VACCEL_BLOB_BUFFER => {
-                        blob::init_from_buf(&mut *b, src.data, src.size, src.data_owned, &name, None, false)
-                    }
-                    _ => blob::init_from_buf(&mut *b, src.data, src.size, false, &name, dir.as_deref(), false),
+                    abi::VACCEL_BLOB_BUFFER => blob::init_from_buf(
+                        &mut *b,
+                        src.data,
+                        src.size,
+                        src.data_owned,
+                        &name,
+                        None,
+                        false,
+                    ),
+                    _ => blob::init_from_buf(
+                        &mut *b,
+                        src.data,
+                        src.size,
+                        false,
+                        &name,
+                        dir.as_deref(),
+                        false,
+                    ),
                 }
             }
             .inspect_err(|_| {
@@ -321,7 +360,10 @@ fn load_data(res: &mut vaccel_resource, remote: bool) -> Result<()> {
                 for p in paths(res) {
                     walk(Path::new(&p), &mut found)?;
                 }
-                found.iter().map(|p| p.to_string_lossy().into_owned()).collect()
+                found
+                    .iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect()
             }
             _ if remote => Vec::new(),
             _ => {
@@ -341,7 +383,10 @@ fn load_data(res: &mut vaccel_resource, remote: bool) -> Result<()> {
             if let Err(e) = blob::init(unsafe { &mut *b }, f) {
                 // SAFETY: from blob::alloc.
                 unsafe { blob::delete(b) };
-                made.into_iter().for_each(|b| unsafe { blob::delete(b) });
+                for b in made {
+                    // SAFETY: from blob::alloc.
+                    unsafe { blob::delete(b) };
+                }
                 return Err(e);
             }
             made.push(b);
@@ -363,7 +408,11 @@ fn load_data(res: &mut vaccel_resource, remote: bool) -> Result<()> {
 fn session_remote(sess: &vaccel_session) -> Result<bool> {
     session::check_live(sess)?;
     let st = state::lock();
-    Ok(st.sessions.as_ref().and_then(|s| s.get(sess.id)).is_some_and(|r| r.remote))
+    Ok(st
+        .sessions
+        .as_ref()
+        .and_then(|s| s.get(sess.id))
+        .is_some_and(|r| r.remote))
 }
 
 /// Checks the resource is live (initialised and known).
@@ -381,10 +430,18 @@ pub fn register(res: &mut vaccel_resource, sess: &mut vaccel_session) -> Result<
     check_live(res)?;
     let remote = session_remote(sess)?;
     let (rid, sid) = (res.id, sess.id);
-    let loaded = state::lock().resources.as_ref().and_then(|r| r.get(rid)).is_some_and(|r| r.loaded);
+    let loaded = state::lock()
+        .resources
+        .as_ref()
+        .and_then(|r| r.get(rid))
+        .is_some_and(|r| r.loaded);
     if !loaded {
         load_data(res, remote)?;
-        if let Some(r) = state::lock().resources.as_mut().and_then(|r| r.get_mut(rid)) {
+        if let Some(r) = state::lock()
+            .resources
+            .as_mut()
+            .and_then(|r| r.get_mut(rid))
+        {
             r.loaded = true;
         }
     } else if remote {
@@ -398,7 +455,10 @@ pub fn register(res: &mut vaccel_resource, sess: &mut vaccel_session) -> Result<
             let ret = unsafe { hook(res, sess) };
             if ret != abi::VACCEL_OK || (remote && res.remote_id <= 0) {
                 if remote {
-                    error!("session:{sid} Failed to register remote resource {}", res.remote_id);
+                    error!(
+                        "session:{sid} Failed to register remote resource {}",
+                        res.remote_id
+                    );
                 } else {
                     error!("session:{sid} Failed to register resource {rid}");
                 }
@@ -413,9 +473,11 @@ pub fn register(res: &mut vaccel_resource, sess: &mut vaccel_session) -> Result<
     }
     {
         let mut st = state::lock();
-        let already = st.sessions.as_ref().and_then(|s| s.get(sid)).is_some_and(|s| {
-            s.resources[res.type_ as usize].contains(&rid)
-        });
+        let already = st
+            .sessions
+            .as_ref()
+            .and_then(|s| s.get(sid))
+            .is_some_and(|s| s.resources[res.type_ as usize].contains(&rid));
         if already {
             drop(st);
             warn!("session:{sid} Resource {rid} already registered");
@@ -428,10 +490,14 @@ pub fn register(res: &mut vaccel_resource, sess: &mut vaccel_session) -> Result<
             r.sessions.push(sid);
         }
     }
-    res.refcount.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    res.refcount
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     sess.resource_counts[res.type_ as usize] += 1;
     if remote {
-        debug!("session:{sid} Registered resource {rid} with remote (id: {})", res.remote_id);
+        debug!(
+            "session:{sid} Registered resource {rid} with remote (id: {})",
+            res.remote_id
+        );
     } else {
         debug!("session:{sid} Registered resource {rid}");
     }
@@ -449,12 +515,16 @@ pub fn unregister(res: &mut vaccel_resource, sess: &mut vaccel_session) -> Resul
     let (rid, sid) = (res.id, sess.id);
     let was = {
         let mut st = state::lock();
-        let list = st.sessions.as_mut().and_then(|s| s.get_mut(sid)).map(|s| &mut s.resources[res.type_ as usize]);
-        let was = list.and_then(|l| l.iter().position(|x| *x == rid).map(|i| l.remove(i))).is_some();
-        if was {
-            if let Some(r) = st.resources.as_mut().and_then(|r| r.get_mut(rid)) {
-                r.sessions.retain(|s| *s != sid);
-            }
+        let list = st
+            .sessions
+            .as_mut()
+            .and_then(|s| s.get_mut(sid))
+            .map(|s| &mut s.resources[res.type_ as usize]);
+        let was = list
+            .and_then(|l| l.iter().position(|x| *x == rid).map(|i| l.remove(i)))
+            .is_some();
+        if was && let Some(r) = st.resources.as_mut().and_then(|r| r.get_mut(rid)) {
+            r.sessions.retain(|s| *s != sid);
         }
         was
     };
@@ -462,7 +532,8 @@ pub fn unregister(res: &mut vaccel_resource, sess: &mut vaccel_session) -> Resul
         error!("session:{sid} Resource {rid} not registered");
         return Err(Error::EINVAL);
     }
-    res.refcount.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    res.refcount
+        .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     let count = &mut sess.resource_counts[res.type_ as usize];
     *count = count.saturating_sub(1);
     // SAFETY: a live session's plugin is registered.
@@ -497,7 +568,10 @@ fn free_contents(res: &mut vaccel_resource) {
         // SAFETY: strdup'd by create_rundir.
         let dir = unsafe { cmem::display(res.rundir) };
         if let Err(e) = std::fs::remove_dir(&dir) {
-            warn!("Could not remove rundir {dir}: {}", crate::fsutil::strerror(&e));
+            warn!(
+                "Could not remove rundir {dir}: {}",
+                crate::fsutil::strerror(&e)
+            );
         }
         // SAFETY: as above.
         unsafe { cmem::free(res.rundir) };
@@ -529,9 +603,16 @@ pub fn release(res: &mut vaccel_resource) -> Result<()> {
     let id = res.id;
     let sessions: Vec<Ptr<vaccel_session>> = {
         let st = state::lock();
-        let sids = st.resources.as_ref().and_then(|r| r.get(id)).map(|r| r.sessions.clone()).unwrap_or_default();
+        let sids = st
+            .resources
+            .as_ref()
+            .and_then(|r| r.get(id))
+            .map(|r| r.sessions.clone())
+            .unwrap_or_default();
         let all = st.sessions.as_ref();
-        sids.iter().filter_map(|s| all.and_then(|a| a.get(*s)).map(|r| r.ptr)).collect()
+        sids.iter()
+            .filter_map(|s| all.and_then(|a| a.get(*s)).map(|r| r.ptr))
+            .collect()
     };
     for s in sessions {
         // SAFETY: registered sessions are live caller structs.
@@ -601,18 +682,33 @@ pub fn get_all_by_type(type_: u32) -> Result<Vec<*mut vaccel_resource>> {
     if type_ >= abi::VACCEL_RESOURCE_MAX {
         return Err(Error::EINVAL);
     }
-    let v: Vec<_> = r.list.iter().filter(|r| r.type_ == type_).map(|r| r.ptr.0).collect();
-    if v.is_empty() { Err(Error::ENOENT) } else { Ok(v) }
+    let v: Vec<_> = r
+        .list
+        .iter()
+        .filter(|r| r.type_ == type_)
+        .map(|r| r.ptr.0)
+        .collect();
+    if v.is_empty() {
+        Err(Error::ENOENT)
+    } else {
+        Ok(v)
+    }
 }
 
 /// Whether a resource is registered with a session, and of the expected type, for ops (§15.3).
 pub fn check_for_op(sess: &vaccel_session, res: &vaccel_resource, expected: u32) -> Result<()> {
     if res.type_ != expected {
-        error!("Invalid resource type: expected VACCEL_RESOURCE_{}", abi::RESOURCE_TYPE_NAMES[expected as usize]);
+        error!(
+            "Invalid resource type: expected VACCEL_RESOURCE_{}",
+            abi::RESOURCE_TYPE_NAMES[expected as usize]
+        );
         return Err(Error::EINVAL);
     }
     if !session::has_resource(sess, res) {
-        error!("Resource {} is not registered to session {}", res.id, sess.id);
+        error!(
+            "Resource {} is not registered to session {}",
+            res.id, sess.id
+        );
         return Err(Error::EPERM);
     }
     Ok(())
@@ -621,7 +717,10 @@ pub fn check_for_op(sess: &vaccel_session, res: &vaccel_resource, expected: u32)
 /// Releases every live resource (cleanup).
 pub fn release_all() {
     loop {
-        let next = state::lock().resources.as_ref().and_then(|r| r.list.first().map(|r| r.ptr));
+        let next = state::lock()
+            .resources
+            .as_ref()
+            .and_then(|r| r.list.first().map(|r| r.ptr));
         let Some(p) = next else { break };
         // SAFETY: live resources are caller structs the C API requires to stay valid.
         if release(unsafe { &mut *p.0 }).is_err() {

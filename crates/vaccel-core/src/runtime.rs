@@ -23,7 +23,8 @@ pub fn config() -> Config {
 
 /// `vaccel_bootstrap`: configuration from the environment.
 pub fn bootstrap() -> Result<()> {
-    let config = Config::from_env().inspect_err(|_| eprintln!("Error: Could not init main config from env"))?;
+    let config = Config::from_env()
+        .inspect_err(|_| eprintln!("Error: Could not init main config from env"))?;
     bootstrap_with(config)
 }
 
@@ -45,7 +46,8 @@ pub fn bootstrap_with(config: Config) -> Result<()> {
 
     let base = fsutil::rundir_base();
     let top = fsutil::create_dir_all(&base).and_then(|()| {
-        fsutil::create_unique_dir(&base).inspect_err(|_| error!("Could not create unique top-level rundir"))
+        fsutil::create_unique_dir(&base)
+            .inspect_err(|_| error!("Could not create unique top-level rundir"))
     });
     let top = match top {
         Ok(t) => t,
@@ -62,13 +64,13 @@ pub fn bootstrap_with(config: Config) -> Result<()> {
         st.resources = Some(Resources::new());
         st.plugins = Some(Vec::new());
     }
-    if let Some(list) = &config.plugins {
-        if let Err(e) = plugin::parse_and_load(list) {
-            error!("Could not load plugins");
-            // Unlike upstream, leave nothing behind: unload what loaded, remove the rundir.
-            teardown();
-            return Err(e);
-        }
+    if let Some(list) = &config.plugins
+        && let Err(e) = plugin::parse_and_load(list)
+    {
+        error!("Could not load plugins");
+        // Unlike upstream, leave nothing behind: unload what loaded, remove the rundir.
+        teardown();
+        return Err(e);
     }
     state::lock().initialized = true;
     Ok(())
@@ -80,7 +82,10 @@ fn teardown() {
     debug!("Cleaning up vAccel");
     debug!("Cleaning up sessions");
     loop {
-        let next = state::lock().sessions.as_ref().and_then(|s| s.list.first().map(|r| r.ptr));
+        let next = state::lock()
+            .sessions
+            .as_ref()
+            .and_then(|s| s.list.first().map(|r| r.ptr));
         let Some(p) = next else { break };
         // SAFETY: live sessions are caller structs the C API requires to stay valid until release.
         if session::release(unsafe { &mut *p.0 }).is_err() {
@@ -102,10 +107,14 @@ fn teardown() {
         st.initialized = false;
         st.rundir.take()
     };
-    if let Some(top) = top {
-        if let Err(e) = std::fs::remove_dir(&top) {
-            warn!("Could not remove rundir {}: {}", top.display(), fsutil::strerror(&e));
-        }
+    if let Some(top) = top
+        && let Err(e) = std::fs::remove_dir(&top)
+    {
+        warn!(
+            "Could not remove rundir {}: {}",
+            top.display(),
+            fsutil::strerror(&e)
+        );
     }
 }
 

@@ -13,7 +13,11 @@ fn set_rundir(sess: &mut vaccel_session, path: Option<&Path>) {
     sess.rundir = [0; abi::PATH_MAX];
     if let Some(p) = path {
         let bytes = p.as_os_str().as_encoded_bytes();
-        for (dst, src) in sess.rundir.iter_mut().zip(bytes.iter().take(abi::PATH_MAX - 1)) {
+        for (dst, src) in sess
+            .rundir
+            .iter_mut()
+            .zip(bytes.iter().take(abi::PATH_MAX - 1))
+        {
             *dst = *src as std::ffi::c_char;
         }
     }
@@ -22,7 +26,10 @@ fn set_rundir(sess: &mut vaccel_session, path: Option<&Path>) {
 /// Resets the internal list heads and lock of a session struct.
 fn reset_internals(sess: &mut vaccel_session) {
     let entry: *mut abi::vaccel_list_entry = &mut sess.entry;
-    sess.entry = abi::vaccel_list_entry { next: entry, prev: entry };
+    sess.entry = abi::vaccel_list_entry {
+        next: entry,
+        prev: entry,
+    };
     for head in sess.resources.iter_mut() {
         let p: *mut abi::vaccel_list_entry = head;
         *head = abi::vaccel_list_entry { next: p, prev: p };
@@ -36,7 +43,9 @@ fn reset_internals(sess: &mut vaccel_session) {
 pub fn init(sess: &mut vaccel_session, flags: u32) -> Result<()> {
     let id = {
         let mut st = state::lock();
-        let Some(sessions) = st.sessions.as_mut() else { return Err(Error::ESESS) };
+        let Some(sessions) = st.sessions.as_mut() else {
+            return Err(Error::ESESS);
+        };
         sessions.pool.get()?
     };
     let put_back = |id| {
@@ -83,7 +92,10 @@ pub fn init(sess: &mut vaccel_session, flags: u32) -> Result<()> {
     let rundir = top.map(|t| t.join(format!("session.{id}")));
     if let Some(dir) = &rundir {
         if let Err(e) = std::fs::create_dir(dir) {
-            error!("Could not create rundir for session {id}: {}", crate::fsutil::strerror(&e));
+            error!(
+                "Could not create rundir for session {id}: {}",
+                crate::fsutil::strerror(&e)
+            );
             if remote {
                 release_remote(sess, plugin.0);
             }
@@ -98,7 +110,9 @@ pub fn init(sess: &mut vaccel_session, flags: u32) -> Result<()> {
     sess.hint = flags;
     {
         let mut st = state::lock();
-        let Some(sessions) = st.sessions.as_mut() else { return Err(Error::ESESS) };
+        let Some(sessions) = st.sessions.as_mut() else {
+            return Err(Error::ESESS);
+        };
         sessions.list.push(SessionRec {
             id,
             ptr: Ptr(sess),
@@ -110,7 +124,10 @@ pub fn init(sess: &mut vaccel_session, flags: u32) -> Result<()> {
     }
     let name = plugin::plugin_name(plugin.0);
     if remote {
-        debug!("Initialized session {id} with plugin {name} (remote id: {})", sess.remote_id);
+        debug!(
+            "Initialized session {id} with plugin {name} (remote id: {})",
+            sess.remote_id
+        );
     } else {
         debug!("Initialized session {id} with plugin {name}");
     }
@@ -171,13 +188,20 @@ pub fn release(sess: &mut vaccel_session) -> Result<()> {
     let rec = {
         let mut st = state::lock();
         let sessions = st.sessions.as_mut().ok_or(Error::ESESS)?;
-        let i = sessions.list.iter().position(|r| r.id == id).ok_or(Error::EINVAL)?;
+        let i = sessions
+            .list
+            .iter()
+            .position(|r| r.id == id)
+            .ok_or(Error::EINVAL)?;
         sessions.list.remove(i)
     };
-    if let Some(dir) = &rec.rundir {
-        if std::fs::remove_dir(dir).is_err() {
-            warn!("Could not cleanup rundir '{}' for session {id}", dir.display());
-        }
+    if let Some(dir) = &rec.rundir
+        && std::fs::remove_dir(dir).is_err()
+    {
+        warn!(
+            "Could not cleanup rundir '{}' for session {id}",
+            dir.display()
+        );
     }
     if rec.remote {
         release_remote(sess, rec.plugin.0);
@@ -198,7 +222,11 @@ pub fn update(sess: &mut vaccel_session, flags: u32) -> Result<()> {
     let id = sess.id;
     let (remote, has_resources) = {
         let st = state::lock();
-        let rec = st.sessions.as_ref().and_then(|s| s.get(id)).ok_or(Error::EINVAL)?;
+        let rec = st
+            .sessions
+            .as_ref()
+            .and_then(|s| s.get(id))
+            .ok_or(Error::EINVAL)?;
         (rec.remote, rec.resources.iter().any(|v| !v.is_empty()))
     };
     if remote {
@@ -219,13 +247,18 @@ pub fn update(sess: &mut vaccel_session, flags: u32) -> Result<()> {
         error!("Cannot update a session with registered resources");
         return Err(Error::ENOTSUP);
     }
-    let Some((plugin, _)) = plugin::select(flags) else { return Err(Error::ENOTSUP) };
+    let Some((plugin, _)) = plugin::select(flags) else {
+        return Err(Error::ENOTSUP);
+    };
     sess.plugin = plugin.0;
     sess.hint = flags;
     if let Some(rec) = state::lock().sessions.as_mut().and_then(|s| s.get_mut(id)) {
         rec.plugin = plugin;
     }
-    debug!("session:{id} Selected plugin {}", plugin::plugin_name(plugin.0));
+    debug!(
+        "session:{id} Selected plugin {}",
+        plugin::plugin_name(plugin.0)
+    );
     Ok(())
 }
 
@@ -250,8 +283,12 @@ fn registered(sess: &vaccel_session, type_: u32) -> Vec<i64> {
 /// Pointers of resource ids, skipping unknown ones.
 fn resource_ptrs(ids: &[i64]) -> Vec<*mut vaccel_resource> {
     let st = state::lock();
-    let Some(res) = st.resources.as_ref() else { return Vec::new() };
-    ids.iter().filter_map(|id| res.get(*id).map(|r| r.ptr.0)).collect()
+    let Some(res) = st.resources.as_ref() else {
+        return Vec::new();
+    };
+    ids.iter()
+        .filter_map(|id| res.get(*id).map(|r| r.ptr.0))
+        .collect()
 }
 
 /// `vaccel_session_has_resource`.
@@ -264,7 +301,9 @@ pub fn resource_by_id(sess: &vaccel_session, id: i64) -> Result<*mut vaccel_reso
     if id <= 0 {
         return Err(Error::EINVAL);
     }
-    let all: Vec<i64> = (0..abi::VACCEL_RESOURCE_MAX).flat_map(|t| registered(sess, t)).collect();
+    let all: Vec<i64> = (0..abi::VACCEL_RESOURCE_MAX)
+        .flat_map(|t| registered(sess, t))
+        .collect();
     if !all.contains(&id) {
         return Err(Error::ENOENT);
     }
@@ -277,5 +316,9 @@ pub fn resources_by_type(sess: &vaccel_session, type_: u32) -> Result<Vec<*mut v
         return Err(Error::EINVAL);
     }
     let found = resource_ptrs(&registered(sess, type_));
-    if found.is_empty() { Err(Error::ENOENT) } else { Ok(found) }
+    if found.is_empty() {
+        Err(Error::ENOENT)
+    } else {
+        Ok(found)
+    }
 }

@@ -123,9 +123,24 @@ pub fn lock() -> MutexGuard<'static, State> {
     STATE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions::new()
+    }
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources::new()
+    }
+}
+
 impl Sessions {
     pub fn new() -> Sessions {
-        Sessions { pool: IdPool::new(MAX_SESSIONS), list: Vec::new() }
+        Sessions {
+            pool: IdPool::new(MAX_SESSIONS),
+            list: Vec::new(),
+        }
     }
 
     pub fn get(&self, id: i64) -> Option<&SessionRec> {
@@ -139,7 +154,10 @@ impl Sessions {
 
 impl Resources {
     pub fn new() -> Resources {
-        Resources { pool: IdPool::new(MAX_RESOURCES), list: Vec::new() }
+        Resources {
+            pool: IdPool::new(MAX_RESOURCES),
+            list: Vec::new(),
+        }
     }
 
     pub fn get(&self, id: i64) -> Option<&ResourceRec> {

@@ -231,9 +231,42 @@ fn unregister(ptr: *mut vaccel_plugin) {
     drop(rec.library);
 }
 
+/// Puts the library holding this runtime into the global symbol scope.
+///
+/// Plugins resolve `slog_print` and `vaccel_plugin_register_ops` against libvaccel. When a
+/// program links libvaccel, it is in the global scope already; when it is `dlopen`ed (language
+/// bindings do that) its constructor bootstraps — and loads plugins — before the loader makes it
+/// global, even with `RTLD_GLOBAL`. Re-opening ourselves with `RTLD_NOLOAD | RTLD_GLOBAL`
+/// promotes the already-loaded object; the extra reference is dropped right away.
+fn promote_self_to_global() {
+    let mut info = libc::Dl_info {
+        dli_fname: std::ptr::null(),
+        dli_fbase: std::ptr::null_mut(),
+        dli_sname: std::ptr::null(),
+        dli_saddr: std::ptr::null_mut(),
+    };
+    let here = promote_self_to_global as *const c_void;
+    // SAFETY: dladdr only reads loader tables for an address inside this object.
+    if unsafe { libc::dladdr(here, &mut info) } == 0 || info.dli_fname.is_null() {
+        return;
+    }
+    // SAFETY: `dli_fname` is the loader's path string of an object that is loaded.
+    let handle = unsafe {
+        libc::dlopen(
+            info.dli_fname,
+            libc::RTLD_NOW | libc::RTLD_GLOBAL | libc::RTLD_NOLOAD,
+        )
+    };
+    if !handle.is_null() {
+        // SAFETY: drops the reference taken just above; the object stays loaded.
+        unsafe { libc::dlclose(handle) };
+    }
+}
+
 /// `vaccel_plugin_parse_and_load`: loads each `:`-separated entry in order; the first failure
 /// aborts.
 pub fn parse_and_load(list: &str) -> Result<()> {
+    promote_self_to_global();
     list.split(':').filter(|s| !s.is_empty()).try_for_each(load)
 }
 

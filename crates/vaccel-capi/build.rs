@@ -4,5 +4,9 @@
 fn main() {
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libvaccel.so.0");
     println!("cargo:rerun-if-changed=csrc/slog.c");
-    cc::Build::new().file("csrc/slog.c").warnings(true).extra_warnings(true).compile("vaccel_slog");
+    cc::Build::new()
+        .file("csrc/slog.c")
+        .warnings(true)
+        .extra_warnings(true)
+        .compile("vaccel_slog");
 }

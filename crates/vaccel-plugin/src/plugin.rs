@@ -216,6 +216,9 @@ mod tests {
         take_log();
         assert_eq!(guard("op", || 7), 7);
         assert_eq!(guard("exec", || panic!("boom")), VACCEL_EBACKEND);
-        assert_eq!(take_log(), [(SLOG_ERROR, "Plugin panicked in exec".to_string())]);
+        assert_eq!(
+            take_log(),
+            [(SLOG_ERROR, "Plugin panicked in exec".to_string())]
+        );
     }
 }

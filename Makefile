@@ -16,7 +16,7 @@ RELEASE := $(CURDIR)/target/release
 
 PLUGINS := noop exec mbench
 
-.PHONY: all rust examples stage install test run clean
+.PHONY: all rust examples stage install lint test run clean
 
 all: stage
 
@@ -45,7 +45,11 @@ install: stage
 run: stage
 	VACCEL_PLUGINS=libvaccel-noop.so $(STAGE)/bin/classify $(STAGE)/share/vaccel/images/example.jpg 1
 
-test: stage
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test: stage lint
 	$(CARGO) test --workspace
 	bash tests/c/run-abi-test.sh
 	bash tests/run-examples.sh $(STAGE)

@@ -107,6 +107,9 @@ PLUGINS=(
 	'libtp-initfail.so|test_plugin.c|-DTP_NAME=\"initfail\" -DTP_INIT_RET=VACCEL_ENODEV'
 	'libnot-a-plugin.so|not_a_plugin.c|'
 	'libmock-transport.so|mock_transport.c|'
+	'libmock-nosession.so|mock_transport.c|-DMOCK_NAME=\"nosession\" -DMOCK_NO_SESSION_INIT -DMOCK_NO_SESSION_UPDATE'
+	'libmock-noreg.so|mock_transport.c|-DMOCK_NAME=\"noreg\" -DMOCK_NO_RESOURCE_REGISTER -DMOCK_NO_SESSION_UPDATE'
+	'libmock-nosync.so|mock_transport.c|-DMOCK_NAME=\"nosync\" -DMOCK_NO_RESOURCE_SYNC'
 )
 for p in "${PLUGINS[@]}"; do
 	IFS='|' read -r name src extra <<<"$p"

@@ -89,6 +89,13 @@ static void test_exec(void)
 	free(log);
 	CHECK_INT(vaccel_exec(NULL, lib_path, "mytestfunc", read, 1, write, 1),
 		  VACCEL_EINVAL);
+	if (!is_exec) {
+		CHECK_INT(vaccel_exec(&sess, NULL, "mytestfunc", read, 1, write,
+				      1),
+			  VACCEL_EINVAL);
+		CHECK_INT(vaccel_exec(&sess, lib_path, NULL, read, 1, write, 1),
+			  VACCEL_EINVAL);
+	}
 
 	/* through genop: [UINT8 op, STRING lib, STRING symbol, args...] */
 	{
@@ -238,6 +245,22 @@ static void test_exec_with_resource(void)
 	/* exec's unregister hook closes the cached handles */
 	CHECK_INT(vaccel_resource_unregister(&lib, &sess), VACCEL_OK);
 	CHECK(lib.plugin_priv == NULL);
+
+	/* genop resolves the id globally; it must still be registered */
+	{
+		uint8_t op = VACCEL_OP_EXEC_WITH_RESOURCE;
+		int64_t id = lib.id;
+		struct vaccel_arg gread[] = {
+			ARG(&op, 1, VACCEL_ARG_UINT8),
+			ARG(&id, sizeof(id), VACCEL_ARG_INT64),
+			ARG("mytestfunc", sizeof("mytestfunc"),
+			    VACCEL_ARG_STRING),
+			ARG(&in, sizeof(in), VACCEL_ARG_INT32),
+		};
+
+		CHECK_INT(vaccel_genop(&sess, gread, 4, write, 1),
+			  VACCEL_EPERM);
+	}
 
 	if (is_exec) {
 		CHECK_INT(vaccel_resource_register(&lib, &sess), VACCEL_OK);

@@ -126,6 +126,7 @@ static void test_load_errors(void)
 	}
 	{
 		const char *m[] = { "Could not initialize plugin initfail",
+				    "[initfail] fini\n",
 				    "Unregistered plugin initfail", NULL };
 
 		load_expect(plugin_path("libtp-initfail.so"), VACCEL_ENODEV, m);
@@ -203,6 +204,47 @@ static void test_load_ok(void)
 				       c, 1),
 			  VACCEL_ENOTSUP);
 	}
+	/* resource hooks are called for local sessions too (§10.4, §10.5) */
+	{
+		struct vaccel_resource data = { .id = 0 };
+		struct vaccel_resource lib = { .id = 0 };
+		char bytes[] = "bytes";
+		char want[128];
+		int *reg = plugin_counter(&sess, "tp_register_calls");
+		int *unreg = plugin_counter(&sess, "tp_unregister_calls");
+
+		CHECK(reg != NULL && unreg != NULL);
+		CHECK_INT(vaccel_resource_init_from_buf(&data, bytes,
+							sizeof(bytes),
+							VACCEL_RESOURCE_DATA,
+							"d", true),
+			  VACCEL_OK);
+		CHECK_INT(vaccel_resource_init_from_buf(&lib, bytes,
+							sizeof(bytes),
+							VACCEL_RESOURCE_LIB,
+							"l", true),
+			  VACCEL_OK);
+		CHECK_INT(vaccel_resource_register(&data, &sess), VACCEL_OK);
+		CHECK(reg && *reg == 1);
+		CHECK_INT(data.remote_id, 0);
+		capture_begin();
+		CHECK_INT(vaccel_resource_register(&lib, &sess), VACCEL_EACCES);
+		out = capture_end();
+		snprintf(want, sizeof(want),
+			 "session:%lld Failed to register resource %lld",
+			 (long long)sess.id, (long long)lib.id);
+		CHECK_HAS(out, want);
+		free(out);
+		CHECK(reg && *reg == 2);
+		CHECK(!vaccel_session_has_resource(&sess, &lib));
+		CHECK_INT(vaccel_resource_refcount(&lib), 0);
+		CHECK_INT(vaccel_resource_unregister(&data, &sess), VACCEL_OK);
+		CHECK(unreg && *unreg == 1);
+		CHECK_INT(vaccel_resource_release(&data), VACCEL_OK);
+		CHECK_INT(vaccel_resource_release(&lib), VACCEL_OK);
+		/* nothing registered: no further hook calls */
+		CHECK(unreg && *unreg == 1);
+	}
 	CHECK_INT(vaccel_session_release(&sess), VACCEL_OK);
 
 	/* minor / patch / extra mismatch: loads with a warning */
@@ -247,6 +289,13 @@ static void test_load_ok(void)
 	CHECK_HAS(out, "Unregistered plugin minor\n");
 	CHECK_HAS(out, "Unregistered plugin extra\n");
 	CHECK_HAS(out, "Unregistered plugin vprefix\n");
+	{
+		/* fini() is called before the unregistration line */
+		const char *f = out ? strstr(out, "[good] fini\n") : NULL;
+		const char *u = out ? strstr(out, "Unregistered plugin good")
+				    : NULL;
+		CHECK(f != NULL && u != NULL && f < u);
+	}
 	{
 		/* unregistered in load order */
 		const char *g = out ? strstr(out, "Unregistered plugin good")

@@ -87,6 +87,8 @@ static void test_sessions(void)
 		  VACCEL_OK);
 	CHECK_INT(MOCK(int, mock_session_update_calls), 1);
 	CHECK_INT(MOCK(uint32_t, mock_last_flags), VACCEL_PLUGIN_GPU);
+	/* the core leaves hint to the plugin (which set it to the flags) */
+	CHECK_INT(s2.hint, VACCEL_PLUGIN_GPU);
 
 	/* release goes through the plugin */
 	CHECK_INT(vaccel_session_release(&s2), VACCEL_OK);
@@ -96,6 +98,17 @@ static void test_sessions(void)
 	CHECK(s2.plugin == NULL);
 	CHECK_INT(vaccel_session_release(&s1), VACCEL_OK);
 	CHECK_INT(MOCK(int, mock_session_release_calls), 2);
+
+	/* a failing transport session_release only warns */
+	CHECK_INT(vaccel_session_init(&s2, 0), VACCEL_OK);
+	MOCK(int, mock_session_release_ret) = VACCEL_EREMOTEIO;
+	capture_begin();
+	CHECK_INT(vaccel_session_release(&s2), VACCEL_OK);
+	out = capture_end();
+	CHECK_HAS(out, "Could not release remote session");
+	free(out);
+	MOCK(int, mock_session_release_ret) = 0;
+	CHECK_INT(s2.id, 0);
 
 	/* a failing transport session_init */
 	MOCK(int, mock_session_init_ret) = VACCEL_EREMOTEIO;
@@ -308,6 +321,71 @@ static void test_mixed(const char *mock_lib)
 	CHECK_INT(vaccel_cleanup(), VACCEL_OK);
 }
 
+/* transport plugins lacking hooks (§9.1, §9.3, §10.4, §10.7) */
+static void test_missing_hooks(const char *plugdir)
+{
+	char lib[PATH_MAX + 64];
+	struct vaccel_session sess = { .id = 0 };
+	struct vaccel_resource res = { .id = 0 };
+	char bytes[] = "bytes";
+	char want[128];
+	char *out;
+
+	snprintf(lib, sizeof(lib), "%s/libmock-nosession.so", plugdir);
+	bootstrap(lib);
+	capture_begin();
+	CHECK_INT(vaccel_session_init(&sess, 0), VACCEL_ENOTSUP);
+	out = capture_end();
+	CHECK_HAS(out, "Cannot initialize remote session; invalid plugin "
+		       "`session_init()`");
+	free(out);
+	CHECK_INT(vaccel_session_init(&sess, VACCEL_PLUGIN_REMOTE),
+		  VACCEL_ENOTSUP);
+
+	snprintf(lib, sizeof(lib), "%s/libmock-noreg.so", plugdir);
+	bootstrap(lib);
+	CHECK_INT(vaccel_session_init(&sess, 0), VACCEL_OK);
+	CHECK(sess.is_virtio);
+	capture_begin();
+	CHECK_INT(vaccel_session_update(&sess, VACCEL_PLUGIN_REMOTE |
+						       VACCEL_PLUGIN_CPU),
+		  VACCEL_ENOTSUP);
+	out = capture_end();
+	CHECK_HAS(out, "Cannot update remote session; invalid plugin "
+		       "`session_update()`");
+	free(out);
+	CHECK_INT(vaccel_resource_init_from_buf(&res, bytes, sizeof(bytes),
+						VACCEL_RESOURCE_DATA, "b",
+						true),
+		  VACCEL_OK);
+	capture_begin();
+	CHECK_INT(vaccel_resource_register(&res, &sess), VACCEL_ENOTSUP);
+	out = capture_end();
+	snprintf(want, sizeof(want),
+		 "session:%lld Cannot register remote resource; no VirtIO "
+		 "plugin loaded yet",
+		 (long long)sess.id);
+	CHECK_HAS(out, want);
+	free(out);
+	CHECK(!vaccel_session_has_resource(&sess, &res));
+	CHECK_INT(vaccel_resource_refcount(&res), 0);
+	CHECK_INT(vaccel_resource_release(&res), VACCEL_OK);
+	CHECK_INT(vaccel_session_release(&sess), VACCEL_OK);
+
+	snprintf(lib, sizeof(lib), "%s/libmock-nosync.so", plugdir);
+	bootstrap(lib);
+	CHECK_INT(vaccel_session_init(&sess, 0), VACCEL_OK);
+	CHECK_INT(vaccel_resource_init_from_buf(&res, bytes, sizeof(bytes),
+						VACCEL_RESOURCE_DATA, "b",
+						true),
+		  VACCEL_OK);
+	CHECK_INT(vaccel_resource_register(&res, &sess), VACCEL_OK);
+	CHECK_INT(vaccel_resource_sync(&res, &sess), VACCEL_ENOTSUP);
+	CHECK_INT(vaccel_resource_release(&res), VACCEL_OK);
+	CHECK_INT(vaccel_session_release(&sess), VACCEL_OK);
+	CHECK_INT(vaccel_cleanup(), VACCEL_OK);
+}
+
 int main(void)
 {
 	const char *data = test_env("VACCEL_TEST_DATA");
@@ -323,5 +401,6 @@ int main(void)
 	test_resources();
 	CHECK_INT(vaccel_cleanup(), VACCEL_OK);
 	test_mixed(mock_lib);
+	test_missing_hooks(test_env("VACCEL_TEST_PLUGINS"));
 	return CHECK_DONE();
 }

@@ -747,9 +747,16 @@ static void test_concurrent_first_registration(void)
 	free(out);
 	pthread_barrier_destroy(&race_barrier);
 	/* §10.4: data is loaded once per resource; every registration OK */
-	CHECK_INT(atomic_load(&reg_failures), 0);
-	CHECK_INT(bad_blobs, 0);
-	CHECK_INT(bad_refcount, 0);
+	{
+		int concurrent_first_registration_failures =
+			atomic_load(&reg_failures);
+		int rounds_with_wrong_nr_blobs = bad_blobs;
+		int rounds_with_wrong_refcount = bad_refcount;
+
+		CHECK_INT(concurrent_first_registration_failures, 0);
+		CHECK_INT(rounds_with_wrong_nr_blobs, 0);
+		CHECK_INT(rounds_with_wrong_refcount, 0);
+	}
 }
 
 static void *lifecycle_worker(void *arg)
@@ -787,7 +794,11 @@ static void test_concurrent_lifecycle(void)
 		pthread_join(th[i], NULL);
 	out = capture_end();
 	free(out);
-	CHECK_INT(atomic_load(&reg_failures), 0);
+	{
+		int concurrent_lifecycle_failures = atomic_load(&reg_failures);
+
+		CHECK_INT(concurrent_lifecycle_failures, 0);
+	}
 }
 
 /* --- id pool (spec §8.2): 2048 resources -------------------------------- */

@@ -304,7 +304,11 @@ static void test_concurrency(void)
 			  0);
 	for (int i = 0; i < NR_THREADS; i++)
 		pthread_join(th[i], NULL);
-	CHECK_INT(atomic_load(&thread_failures), 0);
+	{
+		int concurrent_session_failures = atomic_load(&thread_failures);
+
+		CHECK_INT(concurrent_session_failures, 0);
+	}
 	/* every registration of the shared resource was undone */
 	CHECK_INT(vaccel_resource_refcount(&shared), 1);
 	CHECK_INT(vaccel_session_release(&main_sess), VACCEL_OK);

@@ -6,11 +6,23 @@
  *
  * The exported variables record what the core passed to the hooks and let
  * the tests inject failures (dlsym on sess->plugin->dl_handle).
+ *
+ * Built by run.sh in variants that lack some hooks (-D):
+ *   MOCK_NAME "name"           plugin name (default "mock")
+ *   MOCK_NO_SESSION_INIT       no session_init
+ *   MOCK_NO_SESSION_UPDATE     no session_update
+ *   MOCK_NO_RESOURCE_REGISTER  no resource_register
+ *   MOCK_NO_RESOURCE_SYNC      no resource_sync
  */
 #include <inttypes.h>
 #include <vaccel.h>
 
 #define EXPORT __attribute__((visibility("default")))
+#define HOOK static __attribute__((unused))
+
+#ifndef MOCK_NAME
+#define MOCK_NAME "mock"
+#endif
 
 EXPORT int mock_session_init_calls;
 EXPORT int mock_session_release_calls;
@@ -27,10 +39,11 @@ EXPORT int mock_last_all_mapped; /* every blob MAPPED with data and size */
 EXPORT int mock_last_path_type;
 /* failure injection */
 EXPORT int mock_session_init_ret;
+EXPORT int mock_session_release_ret;
 EXPORT int mock_register_no_id; /* return OK without setting remote_id */
 EXPORT int mock_register_ret;
 
-static int mock_session_init(struct vaccel_session *sess, uint32_t flags)
+HOOK int mock_session_init(struct vaccel_session *sess, uint32_t flags)
 {
 	mock_session_init_calls++;
 	mock_last_flags = flags;
@@ -41,14 +54,14 @@ static int mock_session_init(struct vaccel_session *sess, uint32_t flags)
 	return VACCEL_OK;
 }
 
-static int mock_session_release(struct vaccel_session *sess)
+HOOK int mock_session_release(struct vaccel_session *sess)
 {
 	mock_session_release_calls++;
 	sess->remote_id = 0;
-	return VACCEL_OK;
+	return mock_session_release_ret;
 }
 
-static int mock_session_update(struct vaccel_session *sess, uint32_t flags)
+HOOK int mock_session_update(struct vaccel_session *sess, uint32_t flags)
 {
 	mock_session_update_calls++;
 	mock_last_flags = flags;
@@ -56,7 +69,7 @@ static int mock_session_update(struct vaccel_session *sess, uint32_t flags)
 	return VACCEL_OK;
 }
 
-static int mock_resource_register(struct vaccel_resource *res,
+HOOK int mock_resource_register(struct vaccel_resource *res,
 				  struct vaccel_session *sess)
 {
 	(void)sess;
@@ -78,7 +91,7 @@ static int mock_resource_register(struct vaccel_resource *res,
 	return VACCEL_OK;
 }
 
-static int mock_resource_unregister(struct vaccel_resource *res,
+HOOK int mock_resource_unregister(struct vaccel_resource *res,
 				    struct vaccel_session *sess)
 {
 	(void)sess;
@@ -87,7 +100,7 @@ static int mock_resource_unregister(struct vaccel_resource *res,
 	return VACCEL_OK;
 }
 
-static int mock_resource_sync(struct vaccel_resource *res,
+HOOK int mock_resource_sync(struct vaccel_resource *res,
 			      struct vaccel_session *sess)
 {
 	(void)res;
@@ -119,12 +132,20 @@ static int fini(void)
 	return VACCEL_OK;
 }
 
-VACCEL_PLUGIN(.name = "mock", .version = VACCEL_VERSION,
+VACCEL_PLUGIN(.name = MOCK_NAME, .version = VACCEL_VERSION,
 	      .vaccel_version = VACCEL_VERSION, .type = VACCEL_PLUGIN_REMOTE,
 	      .is_virtio = true, .init = init, .fini = fini,
+#ifndef MOCK_NO_SESSION_INIT
 	      .session_init = mock_session_init,
+#endif
 	      .session_release = mock_session_release,
+#ifndef MOCK_NO_SESSION_UPDATE
 	      .session_update = mock_session_update,
+#endif
+#ifndef MOCK_NO_RESOURCE_REGISTER
 	      .resource_register = mock_resource_register,
-	      .resource_unregister = mock_resource_unregister,
-	      .resource_sync = mock_resource_sync)
+#endif
+#ifndef MOCK_NO_RESOURCE_SYNC
+	      .resource_sync = mock_resource_sync,
+#endif
+	      .resource_unregister = mock_resource_unregister)

@@ -13,7 +13,9 @@
  *   TP_INIT_RET           value init() returns (default VACCEL_OK)
  *   TP_NOOP_RET           value the noop op returns (default VACCEL_OK)
  *
- * It serves NOOP and IMAGE_CLASSIFY only. Classification writes
+ * It serves NOOP and IMAGE_CLASSIFY only, and has resource_register /
+ * resource_unregister hooks (a local plugin: the register hook refuses LIB
+ * resources with VACCEL_EACCES). Classification writes
  * "<name> tag" / "<name> imgname". The exported counters let the tests check
  * which plugin served a call (dlsym on sess->plugin->dl_handle).
  */
@@ -41,6 +43,25 @@ __attribute__((visibility("default"))) int tp_noop_calls;
 __attribute__((visibility("default"))) int tp_classify_calls;
 __attribute__((visibility("default"))) int tp_init_calls;
 __attribute__((visibility("default"))) int tp_fini_calls;
+__attribute__((visibility("default"))) int tp_register_calls;
+__attribute__((visibility("default"))) int tp_unregister_calls;
+
+static int tp_resource_register(struct vaccel_resource *res,
+				struct vaccel_session *sess)
+{
+	(void)sess;
+	tp_register_calls++;
+	return res->type == VACCEL_RESOURCE_LIB ? VACCEL_EACCES : VACCEL_OK;
+}
+
+static int tp_resource_unregister(struct vaccel_resource *res,
+				  struct vaccel_session *sess)
+{
+	(void)res;
+	(void)sess;
+	tp_unregister_calls++;
+	return VACCEL_OK;
+}
 
 static int tp_noop(struct vaccel_session *sess)
 {
@@ -88,6 +109,7 @@ static int init(void)
 static int fini(void)
 {
 	tp_fini_calls++;
+	vaccel_debug("[" TP_NAME "] fini");
 	return VACCEL_OK;
 }
 #endif
@@ -108,4 +130,6 @@ VACCEL_PLUGIN(
 #ifndef TP_NO_FINI
 	.fini = fini,
 #endif
+	.resource_register = tp_resource_register,
+	.resource_unregister = tp_resource_unregister,
 	.type = TP_TYPE)

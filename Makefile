@@ -52,6 +52,9 @@ lint:
 test: stage lint
 	$(CARGO) test --workspace
 	bash tests/c/run-abi-test.sh
+	bash tests/c/api/run.sh $(STAGE)
+	TEST_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=1 --child-silent-after-fork=yes" \
+	  bash tests/c/api/run.sh $(STAGE)
 	bash tests/run-examples.sh $(STAGE)
 
 clean:

@@ -425,27 +425,35 @@ fn check_live(res: &vaccel_resource) -> Result<()> {
     }
 }
 
+/// Serialises the first-registration data loading of resources (taken before the state lock).
+static LOADING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// `vaccel_resource_register` (§10.4).
 pub fn register(res: &mut vaccel_resource, sess: &mut vaccel_session) -> Result<()> {
     check_live(res)?;
     let remote = session_remote(sess)?;
     let (rid, sid) = (res.id, sess.id);
-    let loaded = state::lock()
-        .resources
-        .as_ref()
-        .and_then(|r| r.get(rid))
-        .is_some_and(|r| r.loaded);
-    if !loaded {
-        load_data(res, remote)?;
-        if let Some(r) = state::lock()
+    {
+        // One loader at a time: concurrent first registrations of a resource with different
+        // sessions must load its data (rundir, blobs) exactly once.
+        let _loading = LOADING.lock().unwrap_or_else(|e| e.into_inner());
+        let loaded = state::lock()
             .resources
-            .as_mut()
-            .and_then(|r| r.get_mut(rid))
-        {
-            r.loaded = true;
+            .as_ref()
+            .and_then(|r| r.get(rid))
+            .is_some_and(|r| r.loaded);
+        if !loaded {
+            load_data(res, remote)?;
+            if let Some(r) = state::lock()
+                .resources
+                .as_mut()
+                .and_then(|r| r.get_mut(rid))
+            {
+                r.loaded = true;
+            }
+        } else if remote {
+            load_data(res, true)?;
         }
-    } else if remote {
-        load_data(res, true)?;
     }
     // SAFETY: a live session's plugin is registered.
     let hook = unsafe { plugin::info(sess.plugin) }.resource_register;

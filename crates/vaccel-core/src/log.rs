@@ -43,6 +43,20 @@ impl Level {
         })
     }
 
+    /// The slog flag bit of this level.
+    pub fn flag(self) -> u32 {
+        (match self {
+            Level::NoTag => abi::SLOG_NOTAG,
+            Level::Note => abi::SLOG_NOTE,
+            Level::Info => abi::SLOG_INFO,
+            Level::Warn => abi::SLOG_WARN,
+            Level::Debug => abi::SLOG_DEBUG,
+            Level::Trace => abi::SLOG_TRACE,
+            Level::Error => abi::SLOG_ERROR,
+            Level::Fatal => abi::SLOG_FATAL,
+        }) as u32
+    }
+
     /// The coloured tag, or none.
     fn tag(self) -> &'static str {
         match self {
@@ -72,20 +86,49 @@ impl Level {
     }
 }
 
-static LEVEL: AtomicU32 = AtomicU32::new(abi::VACCEL_LOG_ERROR);
+/// The enabled slog flags (bit mask of `SLOG_*`): derived from the vAccel level, adjustable
+/// through the slog API (`slog_enable`, `slog_disable`, `slog_init`, `slog_config_set`).
+static FLAGS: AtomicU32 = AtomicU32::new(abi::SLOG_ERROR as u32);
 /// Log file base name; `None` logs to stdout.
 static FILE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Applies the log settings of a configuration. Upstream does this on the first bootstrap only.
 pub fn configure(level: u32, log_file: Option<&str>) {
-    LEVEL.store(level, Ordering::Relaxed);
+    FLAGS.store(flags_for_level(level), Ordering::Relaxed);
     let file = log_file.filter(|f| *f != "/dev/stdout" && *f != "/dev/stderr");
     *FILE.lock().unwrap_or_else(|e| e.into_inner()) = file.map(str::to_owned);
 }
 
 /// Whether messages of `level` are printed now; lets callers skip formatting.
 pub fn enabled(level: Level) -> bool {
-    level.enabled_at(LEVEL.load(Ordering::Relaxed))
+    FLAGS.load(Ordering::Relaxed) & level.flag() != 0
+}
+
+/// The slog flags a vAccel log level enables (§7.2): cumulative, none outside 1..=4.
+pub fn flags_for_level(level: u32) -> u32 {
+    [Level::Error, Level::Warn, Level::Info, Level::Debug]
+        .into_iter()
+        .filter(|l| l.enabled_at(level))
+        .fold(0, |m, l| m | l.flag())
+}
+
+/// The enabled slog flags.
+pub fn flags() -> u32 {
+    FLAGS.load(Ordering::Relaxed)
+}
+
+/// Replaces the enabled slog flags (`slog_init`, `slog_config_set`).
+pub fn set_flags(flags: u32) {
+    FLAGS.store(flags, Ordering::Relaxed);
+}
+
+/// Enables (`on`) or disables one slog flag (`slog_enable`, `slog_disable`).
+pub fn toggle_flag(flag: u32, on: bool) {
+    if on {
+        FLAGS.fetch_or(flag, Ordering::Relaxed);
+    } else {
+        FLAGS.fetch_and(!flag, Ordering::Relaxed);
+    }
 }
 
 /// Emits one message (no trailing newline) if its level is enabled.
@@ -187,6 +230,17 @@ mod tests {
         for off in [0, 5, 99] {
             assert!(!Level::Error.enabled_at(off));
         }
+    }
+
+    #[test]
+    fn level_flags() {
+        assert_eq!(flags_for_level(1), abi::SLOG_ERROR as u32);
+        assert_eq!(
+            flags_for_level(4),
+            (abi::SLOG_ERROR | abi::SLOG_WARN | abi::SLOG_INFO | abi::SLOG_DEBUG) as u32
+        );
+        assert_eq!(flags_for_level(0), 0);
+        assert_eq!(flags_for_level(5), 0);
     }
 
     #[test]

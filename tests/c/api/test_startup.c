@@ -77,6 +77,40 @@ static void test_ok(void)
 	}
 }
 
+/* A plugin written in C against our headers, named in VACCEL_PLUGINS, is
+ * loaded by the load-time bootstrap and serves the unmodified examples. */
+static void test_c_plugin_from_env(void)
+{
+	char plugins[PATH_MAX + 32];
+	const char *plugdir = test_env("VACCEL_TEST_PLUGINS");
+	struct child_result r;
+
+	snprintf(plugins, sizeof(plugins), "VACCEL_PLUGINS=%s/libtp-good.so",
+		 plugdir);
+	{
+		const char *env[] = { plugins, "VACCEL_LOG_LEVEL=4", NULL };
+		char *argv[] = { classify_bin, img_path, NULL };
+
+		CHECK_INT(run_child(argv, env, &r), 0);
+		CHECK_INT(r.status, 0);
+		CHECK_HAS(r.out, "Registered plugin good");
+		CHECK_HAS(r.out, "Initialized session 1 with plugin good");
+		CHECK_HAS(r.out, "classification tags: good tag\n");
+		CHECK_HAS(r.out, "classification imagename: good imgname\n");
+		child_result_release(&r);
+	}
+	{
+		/* an op the plugin lacks: the example gets ENOTSUP (95) */
+		const char *env[] = { plugins, NULL };
+		char *argv[] = { exec_bin, mylib_path, NULL };
+
+		CHECK_INT(run_child(argv, env, &r), 0);
+		CHECK_INT(r.status, VACCEL_ENOTSUP);
+		CHECK_HAS(r.out, "Initialized session with id: 1\n");
+		child_result_release(&r);
+	}
+}
+
 static void test_no_plugin(void)
 {
 	const char *env[] = { "VACCEL_PLUGINS", "VACCEL_LOG_LEVEL=4", NULL };
@@ -549,6 +583,7 @@ int main(void)
 		 data);
 
 	test_ok();
+	test_c_plugin_from_env();
 	test_no_plugin();
 	test_failed_starts();
 	test_deprecated_env();

@@ -57,9 +57,15 @@ pub unsafe fn session_resource_by_type(
 /// vaccel_plugin::plugin! {
 ///     name: c"noop",
 ///     type: vaccel_plugin::abi::VACCEL_PLUGIN_DEBUG,
+///     is_virtio: false,                       // optional: true for a transport plugin (§14.7)
 ///     init: my_init,                          // optional: fn() -> c_int, run after registration
 ///     fini: my_fini,                          // optional: fn() -> c_int
-///     resource_unregister: my_unregister_hook, // optional: sig of abi::ResourceHook
+///     session_init: my_sess_init,             // optional hooks, in this order; each has the
+///     session_release: my_sess_release,       // sig:: type of the same name (SessionInit, ...)
+///     session_update: my_sess_update,
+///     resource_register: my_register_hook,
+///     resource_unregister: my_unregister_hook,
+///     resource_sync: my_sync_hook,
 ///     ops: [
 ///         Noop => my_noop,                    // OpType variant => function of sig::<Variant>
 ///         Exec => my_exec,
@@ -72,7 +78,9 @@ pub unsafe fn session_resource_by_type(
 ///   `dl_handle` NULL, `entry` linked to itself, the 24 `ops` NULL, `info` pointing at
 ///   `__VACCEL_PLUGIN_INFO`;
 /// - `__VACCEL_PLUGIN_INFO`, the `struct vaccel_plugin_info` with `name`, `version` and
-///   `vaccel_version` = `VACCEL_VERSION`, `type`, the generated `init`/`fini` and the hooks given;
+///   `vaccel_version` = `VACCEL_VERSION`, `type`, `is_virtio` (false unless given), the
+///   generated `init`/`fini` and the hooks given (NULL for the others); every hook is cast to its
+///   [`sig`](crate::sig) type, so a wrong signature does not compile;
 /// - `__VACCEL_PLUGIN_OPS`, a static array of `struct vaccel_op` in the order given, each `owner`
 ///   pointing at `__VACCEL_THIS_PLUGIN`; every function is cast to the [`sig`](crate::sig) type
 ///   of its op, so a wrong signature does not compile;
@@ -87,9 +95,15 @@ macro_rules! plugin {
     (
         name: $name:literal,
         type: $type:expr,
+        $(is_virtio: $virtio:expr,)?
         $(init: $init:path,)?
         $(fini: $fini:path,)?
+        $(session_init: $sinit:path,)?
+        $(session_release: $srel:path,)?
+        $(session_update: $supd:path,)?
+        $(resource_register: $rreg:path,)?
         $(resource_unregister: $unreg:path,)?
+        $(resource_sync: $rsync:path,)?
         ops: [ $( $op:ident => $func:path ),+ $(,)? ] $(,)?
     ) => {
         /// The plugin's `struct vaccel_plugin`, written by the core (`dl_handle`, `entry`,
@@ -121,14 +135,14 @@ macro_rules! plugin {
                 vaccel_version: $crate::abi::VACCEL_VERSION_C.as_ptr(),
                 init: ::core::option::Option::Some(__vaccel_plugin_init),
                 fini: ::core::option::Option::Some(__vaccel_plugin_fini),
-                is_virtio: false,
+                is_virtio: $crate::__plugin_is_virtio!($($virtio)?),
                 type_: $type,
-                session_init: ::core::option::Option::None,
-                session_release: ::core::option::Option::None,
-                session_update: ::core::option::Option::None,
-                resource_register: ::core::option::Option::None,
-                resource_unregister: $crate::__plugin_hook!($($unreg)?),
-                resource_sync: ::core::option::Option::None,
+                session_init: $crate::__plugin_hook!(SessionInit; $($sinit)?),
+                session_release: $crate::__plugin_hook!(SessionRelease; $($srel)?),
+                session_update: $crate::__plugin_hook!(SessionUpdate; $($supd)?),
+                resource_register: $crate::__plugin_hook!(ResourceRegister; $($rreg)?),
+                resource_unregister: $crate::__plugin_hook!(ResourceUnregister; $($unreg)?),
+                resource_sync: $crate::__plugin_hook!(ResourceSync; $($rsync)?),
             };
 
         #[doc(hidden)]
@@ -193,15 +207,27 @@ macro_rules! plugin {
     };
 }
 
-/// Internal: an optional resource hook of [`plugin!`].
+/// Internal: an optional hook of [`plugin!`], cast to its [`sig`](crate::sig) type.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __plugin_hook {
-    () => {
+    ($sig:ident;) => {
         ::core::option::Option::None
     };
-    ($hook:path) => {
-        ::core::option::Option::Some($hook as $crate::abi::ResourceHook)
+    ($sig:ident; $hook:path) => {
+        ::core::option::Option::Some($hook as $crate::sig::$sig)
+    };
+}
+
+/// Internal: the optional `is_virtio` of [`plugin!`] (false when absent).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __plugin_is_virtio {
+    () => {
+        false
+    };
+    ($virtio:expr) => {
+        $virtio
     };
 }
 

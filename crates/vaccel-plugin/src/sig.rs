@@ -5,15 +5,20 @@
 //! [`plugin!`](crate::plugin!) casts each function of the op table to the type of its op, so a
 //! wrong signature is a compile error. Image classification uses the 7-parameter form, the other
 //! four image ops the 5-parameter form (§15.4).
+//!
+//! The session and resource hooks of `struct vaccel_plugin_info` (transport plugins, §14.7) have
+//! their types here too, named after the [`plugin!`](crate::plugin!) keys: [`SessionInit`],
+//! [`SessionRelease`], [`SessionUpdate`], [`ResourceRegister`], [`ResourceUnregister`],
+//! [`ResourceSync`].
 
 #![allow(non_camel_case_types, non_upper_case_globals)]
 
 use std::ffi::{c_char, c_int, c_void};
 
 use vaccel_abi::{
-    vaccel_arg, vaccel_resource, vaccel_session, vaccel_tf_buffer, vaccel_tf_node,
-    vaccel_tf_status, vaccel_tf_tensor, vaccel_tflite_tensor, vaccel_torch_buffer,
-    vaccel_torch_tensor,
+    ResourceHook, SessionFlagsHook, SessionHook, vaccel_arg, vaccel_resource, vaccel_session,
+    vaccel_tf_buffer, vaccel_tf_node, vaccel_tf_status, vaccel_tf_tensor, vaccel_tflite_tensor,
+    vaccel_torch_buffer, vaccel_torch_tensor,
 };
 
 type Sess = *mut vaccel_session;
@@ -189,3 +194,17 @@ pub type ExecUserFn = unsafe extern "C" fn(
     write: *mut vaccel_arg,
     nr_write: usize,
 ) -> c_int;
+
+/// `session_init(sess, flags)` hook of a transport plugin (§14.7): `flags` without
+/// `VACCEL_PLUGIN_REMOTE`; it sets `sess->remote_id`.
+pub type SessionInit = SessionFlagsHook;
+/// `session_release(sess)` hook of a transport plugin.
+pub type SessionRelease = SessionHook;
+/// `session_update(sess, flags)` hook of a transport plugin.
+pub type SessionUpdate = SessionFlagsHook;
+/// `resource_register(res, sess)` hook; a transport plugin sets `res->remote_id > 0`.
+pub type ResourceRegister = ResourceHook;
+/// `resource_unregister(res, sess)` hook (also used by local plugins, e.g. exec).
+pub type ResourceUnregister = ResourceHook;
+/// `resource_sync(res, sess)` hook: refreshes the resource's BUFFER blobs from the remote side.
+pub type ResourceSync = ResourceHook;

@@ -1,0 +1,570 @@
+//! The connection to the agent: transports, unary calls and the `GenopStream` client stream.
+//!
+//! The plugin runs inside arbitrary C programs, so it uses blocking `std` I/O on the calling
+//! thread: no runtime, no background thread. There is one connection per process, opened on the
+//! first call (not at plugin load, so that loading never fails because no agent listens yet) and
+//! shared by all threads behind a mutex: calls are serialised, each one writes its request and
+//! reads its own response (matched by stream id). A transport failure drops the connection; the
+//! next call opens a new one (agent state is keyed by ids, not by connection, §8.2).
+//!
+//! Differences from the official client, as the spec's "do better" notes ask: `TCP_NODELAY`,
+//! header and payload in one write, a bounded connect timeout with a clear error, IPv6 and
+//! abstract unix sockets, hybrid vsock, and genop requests too large for one frame streamed in
+//! parts (§10) instead of failing at 1 GiB.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use vaccel_plugin::abi::{VACCEL_EBACKEND, VACCEL_EIO};
+use vaccel_plugin::{debug, error};
+use vaccel_rpc_proto::error::status_to_errno;
+use vaccel_rpc_proto::frame::{self, HEADER_LEN, MAX_PAYLOAD, flags};
+use vaccel_rpc_proto::prost::encoding::{encode_varint, encoded_len_varint};
+use vaccel_rpc_proto::{
+    Address, Bytes, FrameCodec, FrameHeader, FrameType, Message, Method, Service, StreamIds, genop,
+    ttrpc,
+};
+
+/// Connect timeout unless `VACCEL_RPC_CONNECT_TIMEOUT_MS` says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Milliseconds allowed for connecting (and for the hybrid-vsock handshake).
+pub const CONNECT_TIMEOUT_ENV: &str = "VACCEL_RPC_CONNECT_TIMEOUT_MS";
+/// `sync` (default, `vaccel.sync.agent.AgentService`) or `async`
+/// (`vaccel.asynchronous.agent.AgentService`, for official async agents).
+pub const SERVICE_ENV: &str = "VACCEL_RPC_SERVICE";
+/// Encoded genop requests larger than this many bytes go through `GenopStream` (default: only
+/// those that do not fit one frame, so that official sync agents, which lack `GenopStream`,
+/// keep working for everything they can serve).
+pub const STREAM_THRESHOLD_ENV: &str = "VACCEL_RPC_STREAM_THRESHOLD";
+
+/// Largest encoded `genop.Request` per Data frame of a stream (`MAX_REQ_LEN`, §10.1).
+const STREAM_MAX_REQ_LEN: usize = genop::STREAM_MAX_REQ_LEN;
+/// Bytes of an argument per streamed part: `MAX_REQ_LEN` less room for the part's own fields.
+const STREAM_CHUNK: usize = STREAM_MAX_REQ_LEN - 64;
+
+/// Why a call failed.
+#[derive(Debug)]
+pub enum RpcError {
+    /// No connection, I/O or framing failure, oversize request, undecodable response:
+    /// `VACCEL_EIO` (§5.3 step 2).
+    Transport(String),
+    /// The agent answered with a failed status: the code of §5.3 step 1/2.
+    Status(ttrpc::Status),
+    /// A local failure around the call (§5.3 step 3): the code to return.
+    Local(i32, String),
+}
+
+impl RpcError {
+    /// The vAccel code the application sees.
+    pub fn errno(&self) -> i32 {
+        match self {
+            RpcError::Transport(_) => VACCEL_EIO,
+            RpcError::Status(s) => match status_to_errno(Some(s)) {
+                0 => VACCEL_EBACKEND,
+                e => e,
+            },
+            RpcError::Local(code, _) => *code,
+        }
+    }
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RpcError::Transport(m) | RpcError::Local(_, m) => f.write_str(m),
+            RpcError::Status(s) => write!(f, "{} {}", s.code_name(), s.message),
+        }
+    }
+}
+
+/// A connected socket of any of the supported kinds.
+#[derive(Debug)]
+pub enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+    /// AF_VSOCK, as a plain file descriptor (read/write).
+    Vsock(File),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+            Stream::Vsock(s) => s.read(buf),
+        }
+    }
+}
+
+impl Stream {
+    fn fd(&self) -> std::os::fd::RawFd {
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+            Stream::Vsock(s) => s.as_raw_fd(),
+        }
+    }
+}
+
+/// Writes with `send(MSG_NOSIGNAL)` on every socket kind: the plugin lives in the application's
+/// process, and a write to a connection the agent closed must fail with EPIPE instead of killing
+/// the application with SIGPIPE (std's unix streams use plain `write`).
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            // SAFETY: `buf` is valid for `buf.len()` bytes; the descriptor is open.
+            let n = unsafe {
+                libc::send(
+                    self.fd(),
+                    buf.as_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_NOSIGNAL,
+                )
+            };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Connects to `address` within `timeout`.
+pub fn connect(address: &Address, timeout: Duration) -> io::Result<Stream> {
+    match address {
+        Address::Tcp { .. } => {
+            let mut last = None;
+            for sa in address.socket_addrs()? {
+                match TcpStream::connect_timeout(&sa, timeout) {
+                    Ok(s) => {
+                        s.set_nodelay(true)?;
+                        return Ok(Stream::Tcp(s));
+                    }
+                    Err(e) => last = Some(e),
+                }
+            }
+            Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::NotFound)))
+        }
+        Address::Unix(path) => Ok(Stream::Unix(UnixStream::connect(path)?)),
+        Address::UnixAbstract(name) => {
+            use std::os::linux::net::SocketAddrExt;
+            let sa = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+            Ok(Stream::Unix(UnixStream::connect_addr(&sa)?))
+        }
+        Address::Vsock { cid, port } => Ok(Stream::Vsock(vsock_connect(*cid, *port, timeout)?)),
+        Address::HybridVsock { path, port } => {
+            let s = UnixStream::connect(path)?;
+            s.set_read_timeout(Some(timeout))?;
+            s.set_write_timeout(Some(timeout))?;
+            let mut stream = Stream::Unix(s);
+            vaccel_rpc_proto::address::hybrid_vsock_connect(&mut stream, *port)?;
+            if let Stream::Unix(s) = &stream {
+                s.set_read_timeout(None)?;
+                s.set_write_timeout(None)?;
+            }
+            Ok(stream)
+        }
+    }
+}
+
+/// AF_VSOCK connect with a timeout: non-blocking connect, poll, then back to blocking.
+fn vsock_connect(cid: u32, port: u32, timeout: Duration) -> io::Result<File> {
+    // SAFETY: socket(2) with constant arguments; the result is checked.
+    let raw = unsafe {
+        libc::socket(
+            libc::AF_VSOCK,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            0,
+        )
+    };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `raw` is a fresh descriptor that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    // SAFETY: sockaddr_vm is plain data; all-zero is a valid value.
+    let mut sa: libc::sockaddr_vm = unsafe { std::mem::zeroed() };
+    sa.svm_family = libc::AF_VSOCK as libc::sa_family_t;
+    sa.svm_cid = cid;
+    sa.svm_port = port;
+    // SAFETY: `sa` is a valid sockaddr_vm of the length passed; `fd` is open.
+    let rc = unsafe {
+        libc::connect(
+            fd.as_raw_fd(),
+            (&raw const sa).cast::<libc::sockaddr>(),
+            std::mem::size_of::<libc::sockaddr_vm>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINPROGRESS) {
+            return Err(e);
+        }
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if n == 0 {
+            return Err(io::Error::from(io::ErrorKind::TimedOut));
+        }
+        let mut err: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: `err`/`len` are valid out-parameters of the sizes given.
+        let rc = unsafe {
+            libc::getsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ERROR,
+                (&raw mut err).cast(),
+                &mut len,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if err != 0 {
+            return Err(io::Error::from_raw_os_error(err));
+        }
+    }
+    // SAFETY: fcntl on an open descriptor we own.
+    unsafe {
+        let fl = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        if fl < 0 || libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(File::from(fd))
+}
+
+/// Client settings, from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub address: Address,
+    pub connect_timeout: Duration,
+    pub service: Service,
+    /// Encoded genop requests over this size are streamed.
+    pub stream_threshold: usize,
+}
+
+impl Config {
+    /// Reads `VACCEL_RPC_ADDRESS` / `VACCEL_RPC_ADDR` and the variables above.
+    pub fn from_env() -> Result<Config, RpcError> {
+        let address = vaccel_rpc_proto::address::address_from_env()
+            .map_err(|e| RpcError::Transport(e.to_string()))?;
+        let connect_timeout = std::env::var(CONNECT_TIMEOUT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_millis);
+        let service = match std::env::var(SERVICE_ENV).as_deref() {
+            Ok("async") => Service::Async,
+            _ => Service::Sync,
+        };
+        let stream_threshold = std::env::var(STREAM_THRESHOLD_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(MAX_PAYLOAD as usize);
+        Ok(Config {
+            address,
+            connect_timeout,
+            service,
+            stream_threshold,
+        })
+    }
+}
+
+/// One connection to the agent.
+#[derive(Debug)]
+pub struct Client<S> {
+    stream: S,
+    ids: StreamIds,
+    service: Service,
+    stream_threshold: usize,
+    /// Reads responses: any length the `u32` header can express (memory still grows only as
+    /// bytes arrive).
+    reader: FrameCodec,
+}
+
+impl<S: Read + Write> Client<S> {
+    /// A client over a connected stream.
+    pub fn new(stream: S, service: Service, stream_threshold: usize) -> Self {
+        Client {
+            stream,
+            ids: StreamIds::new(),
+            service,
+            stream_threshold,
+            reader: FrameCodec::new(u32::MAX),
+        }
+    }
+
+    /// A unary call: `method(request)` → the decoded response message.
+    pub fn call<Req: Message, Resp: Message + Default>(
+        &mut self,
+        method: Method,
+        request: &Req,
+    ) -> Result<Resp, RpcError> {
+        let id = self.ids.next_id();
+        let buf = request_frame(id, self.service, method, request, 0)?;
+        self.write(&buf)?;
+        drop(buf);
+        self.response(id, method)
+    }
+
+    /// `Genop`, or `GenopStream` when the request does not fit the threshold.
+    pub fn genop(&mut self, request: genop::Request) -> Result<genop::Response, RpcError> {
+        if request_len(self.service, Method::Genop, &request) <= self.stream_threshold {
+            return self.call(Method::Genop, &request);
+        }
+        debug!(
+            "[rpc] Streaming a genop request of {} bytes",
+            request.encoded_len()
+        );
+        let id = self.ids.next_id();
+        let open = ttrpc::Request::stream_open(self.service.name(), Method::GenopStream.name());
+        let writer = FrameCodec::default();
+        let buf = writer
+            .encode_message(id, FrameType::Request, flags::STREAM_OPEN, &open)
+            .map_err(transport)?;
+        self.write(&buf)?;
+        for part in stream_parts(request)? {
+            let buf = writer
+                .encode_message(id, FrameType::Data, 0, &part)
+                .map_err(transport)?;
+            self.write(&buf)?;
+        }
+        let close = writer
+            .encode(&frame::Frame::stream_close(id))
+            .map_err(transport)?;
+        self.write(&close)?;
+        self.response(id, Method::GenopStream)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> Result<(), RpcError> {
+        self.stream
+            .write_all(buf)
+            .map_err(|e| RpcError::Transport(format!("cannot send to the agent: {e}")))
+    }
+
+    /// Reads frames until the Response of stream `id`.
+    fn response<Resp: Message + Default>(
+        &mut self,
+        id: u32,
+        method: Method,
+    ) -> Result<Resp, RpcError> {
+        loop {
+            let frame = self
+                .reader
+                .read_frame(&mut self.stream)
+                .map_err(transport)?
+                .ok_or_else(|| {
+                    RpcError::Transport(format!("the agent closed the connection during {method}"))
+                })?;
+            if frame.frame_type != FrameType::Response || frame.stream_id != id {
+                debug!(
+                    "[rpc] Ignoring a {:?} frame on stream {} while waiting for stream {id}",
+                    frame.frame_type, frame.stream_id
+                );
+                continue;
+            }
+            let response: ttrpc::Response = frame
+                .decode()
+                .map_err(|e| RpcError::Transport(format!("{method}: undecodable response: {e}")))?;
+            return match response.into_result::<Resp>() {
+                Ok(m) => Ok(m),
+                Err(ttrpc::ResponseError::Status(s)) => Err(RpcError::Status(s)),
+                Err(ttrpc::ResponseError::Decode(e)) => Err(RpcError::Transport(format!(
+                    "{method}: undecodable response payload: {e}"
+                ))),
+            };
+        }
+    }
+}
+
+fn transport(e: frame::FrameError) -> RpcError {
+    RpcError::Transport(e.to_string())
+}
+
+/// Payload length of the `ttrpc.Request` envelope around `message`.
+fn request_len<M: Message>(service: Service, method: Method, message: &M) -> usize {
+    let envelope = ttrpc::Request::stream_open(service.name(), method.name()).encoded_len();
+    let len = message.encoded_len();
+    if len == 0 {
+        envelope
+    } else {
+        envelope + 1 + encoded_len_varint(len as u64) + len
+    }
+}
+
+/// The wire bytes of a Request frame for `method(message)`: header, `ttrpc.Request{service,
+/// method, payload}` with the message encoded straight into the buffer (one copy of the data, one
+/// write). The bytes equal those of encoding `ttrpc::Request::new(..)` (fields in order 1, 2, 3;
+/// field 3 absent for an empty message).
+pub fn request_frame<M: Message>(
+    stream_id: u32,
+    service: Service,
+    method: Method,
+    message: &M,
+    frame_flags: u8,
+) -> Result<Vec<u8>, RpcError> {
+    let length = request_len(service, method, message);
+    if length > MAX_PAYLOAD as usize {
+        return Err(RpcError::Transport(format!(
+            "{method}: message length {length} exceed maximum message size of {MAX_PAYLOAD}"
+        )));
+    }
+    let header = FrameHeader {
+        length: length as u32,
+        stream_id,
+        frame_type: FrameType::Request,
+        flags: frame_flags,
+    };
+    let mut out = Vec::with_capacity(HEADER_LEN + length);
+    out.extend_from_slice(&header.to_bytes());
+    ttrpc::Request::stream_open(service.name(), method.name()).encode_raw(&mut out);
+    let len = message.encoded_len();
+    if len > 0 {
+        out.push(0x1a); // field 3, length-delimited
+        encode_varint(len as u64, &mut out);
+        message.encode_raw(&mut out);
+    }
+    debug_assert_eq!(out.len(), HEADER_LEN + length);
+    Ok(out)
+}
+
+/// Splits a genop request into the Data-frame messages of `GenopStream` (§10.1): arguments are
+/// packed into messages while they fit `MAX_REQ_LEN`; a larger one travels alone in parts of at
+/// most [`STREAM_CHUNK`] bytes, each carrying the total `size`, `parts` and its 1-based `part_no`.
+/// The parts are slices of the arguments' buffers (no copy).
+pub fn stream_parts(request: genop::Request) -> Result<Vec<genop::Request>, RpcError> {
+    let session_id = request.session_id;
+    let empty = genop::Request {
+        session_id,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for (is_write, args) in [(false, request.read_args), (true, request.write_args)] {
+        fn list(r: &mut genop::Request, is_write: bool) -> &mut Vec<genop::Arg> {
+            if is_write {
+                &mut r.write_args
+            } else {
+                &mut r.read_args
+            }
+        }
+        let mut current = empty.clone();
+        for arg in args {
+            let arg_len = arg.encoded_len();
+            let fits = current.encoded_len() + 1 + encoded_len_varint(arg_len as u64) + arg_len
+                < STREAM_MAX_REQ_LEN;
+            if fits {
+                list(&mut current, is_write).push(arg);
+                continue;
+            }
+            if !list(&mut current, is_write).is_empty() {
+                out.push(std::mem::replace(&mut current, empty.clone()));
+            }
+            let total = arg.buf.len();
+            let size = u32::try_from(total).map_err(|_| {
+                RpcError::Local(VACCEL_EBACKEND, format!("argument of {total} bytes"))
+            })?;
+            let parts = total.div_ceil(STREAM_CHUNK);
+            let parts_u32 = u32::try_from(parts).unwrap_or(u32::MAX);
+            for i in 0..parts {
+                let start = i * STREAM_CHUNK;
+                let end = (start + STREAM_CHUNK).min(total);
+                let mut msg = empty.clone();
+                list(&mut msg, is_write).push(genop::Arg {
+                    buf: arg.buf.slice(start..end),
+                    size,
+                    arg_type: arg.arg_type,
+                    custom_type_id: arg.custom_type_id,
+                    parts: parts_u32,
+                    part_no: (i + 1) as u32,
+                });
+                out.push(msg);
+            }
+        }
+        if !list(&mut current, is_write).is_empty() {
+            out.push(current);
+        }
+    }
+    if out.is_empty() {
+        out.push(empty);
+    }
+    Ok(out)
+}
+
+/// The process-wide connection, opened on first use.
+static CLIENT: Mutex<Option<Client<Stream>>> = Mutex::new(None);
+
+fn lock() -> MutexGuard<'static, Option<Client<Stream>>> {
+    CLIENT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `f` on the process's connection, connecting first if needed. A transport failure drops
+/// the connection so that the next call reconnects.
+pub fn with_client<T>(
+    f: impl FnOnce(&mut Client<Stream>) -> Result<T, RpcError>,
+) -> Result<T, RpcError> {
+    let mut guard = lock();
+    if guard.is_none() {
+        let config = Config::from_env().inspect_err(|e| error!("[rpc] {e}"))?;
+        debug!("[rpc] Connecting to {}", config.address);
+        let stream = connect(&config.address, config.connect_timeout).map_err(|e| {
+            let msg = format!(
+                "Could not connect to the vAccel RPC agent at {}: {e}",
+                config.address
+            );
+            error!("[rpc] {msg}");
+            RpcError::Transport(msg)
+        })?;
+        *guard = Some(Client::new(stream, config.service, config.stream_threshold));
+    }
+    let Some(client) = guard.as_mut() else {
+        return Err(RpcError::Transport("no connection".into()));
+    };
+    let result = f(client);
+    if let Err(RpcError::Transport(msg)) = &result {
+        error!("[rpc] {msg}");
+        *guard = None;
+    }
+    result
+}
+
+/// Closes the connection (plugin `fini`).
+pub fn disconnect() {
+    *lock() = None;
+}
+
+/// A borrowed view of C memory as [`Bytes`], without copying.
+///
+/// # Safety
+/// `ptr` is NULL (or `len` is 0) or valid for reads of `len` bytes, and the memory is neither
+/// freed nor written while the returned value, or any clone or slice of it, is alive. Callers keep
+/// such values inside the request of one call and drop the request before the call returns (and
+/// before writing results into the same memory).
+pub unsafe fn borrow_bytes(ptr: *const u8, len: usize) -> Bytes {
+    if ptr.is_null() || len == 0 {
+        return Bytes::new();
+    }
+    // SAFETY: the caller's contract; the 'static lifetime is never relied on beyond the call.
+    let s: &'static [u8] = unsafe { std::slice::from_raw_parts(ptr, len) };
+    Bytes::from_static(s)
+}

@@ -102,6 +102,224 @@ impl Vaccel {
     }
 }
 
+/// The runtime configuration of `vaccel_bootstrap_with_config` (`struct vaccel_config`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    /// `:`-separated plugin list, as in `VACCEL_PLUGINS`.
+    pub plugins: Option<String>,
+    pub log_level: u32,
+    pub log_file: Option<String>,
+    pub profiling_enabled: bool,
+    pub version_ignore: bool,
+}
+
+/// One blob of [`Vaccel::resource_from_blobs`]: `type_` is `abi::VACCEL_BLOB_*`.
+#[derive(Debug, Clone, Copy)]
+pub struct BlobData<'a> {
+    pub type_: u32,
+    pub name: &'a str,
+    pub data: &'a [u8],
+}
+
+fn cstring(s: &str, what: &'static str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::Invalid(what))
+}
+
+impl Vaccel {
+    /// `vaccel_is_initialized`.
+    pub fn is_initialized(&self) -> Result<bool> {
+        let f = self.sym::<unsafe extern "C" fn() -> bool>(b"vaccel_is_initialized\0")?;
+        // SAFETY: no arguments.
+        Ok(unsafe { f() })
+    }
+
+    /// `vaccel_bootstrap`: (re)initialises the runtime from the `VACCEL_*` environment.
+    pub fn bootstrap(&self) -> Result<()> {
+        let f = self.sym::<unsafe extern "C" fn() -> c_int>(b"vaccel_bootstrap\0")?;
+        // SAFETY: no arguments.
+        check(unsafe { f() })
+    }
+
+    /// `vaccel_bootstrap_with_config` with `config`.
+    pub fn bootstrap_with_config(&self, config: &Config) -> Result<()> {
+        let plugins = config
+            .plugins
+            .as_deref()
+            .map(|p| cstring(p, "plugins contain NUL"))
+            .transpose()?;
+        let log_file = config
+            .log_file
+            .as_deref()
+            .map(|p| cstring(p, "log_file contains NUL"))
+            .transpose()?;
+        type Init = unsafe extern "C" fn(
+            *mut abi::vaccel_config,
+            *const c_char,
+            u32,
+            *const c_char,
+            bool,
+            bool,
+        ) -> c_int;
+        let init = self.sym::<Init>(b"vaccel_config_init\0")?;
+        let boot = self.sym::<unsafe extern "C" fn(*mut abi::vaccel_config) -> c_int>(
+            b"vaccel_bootstrap_with_config\0",
+        )?;
+        let release = self.sym::<unsafe extern "C" fn(*mut abi::vaccel_config) -> c_int>(
+            b"vaccel_config_release\0",
+        )?;
+        let mut cfg = abi::vaccel_config {
+            plugins: std::ptr::null_mut(),
+            log_level: 0,
+            log_file: std::ptr::null_mut(),
+            profiling_enabled: false,
+            version_ignore: false,
+        };
+        let ptr = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+        // SAFETY: `cfg` is writable; the strings are valid C strings (init duplicates them).
+        check(unsafe {
+            init(
+                &mut cfg,
+                ptr(&plugins),
+                config.log_level,
+                ptr(&log_file),
+                config.profiling_enabled,
+                config.version_ignore,
+            )
+        })?;
+        // SAFETY: `cfg` was initialised above; bootstrap deep-copies it.
+        let rc = unsafe { boot(&mut cfg) };
+        // SAFETY: releases the strings `init` duplicated.
+        unsafe { release(&mut cfg) };
+        check(rc)
+    }
+
+    /// `vaccel_rundir`: the top-level run directory of this process, if bootstrapped.
+    pub fn rundir(&self) -> Result<Option<String>> {
+        let f = self.sym::<unsafe extern "C" fn() -> *const c_char>(b"vaccel_rundir\0")?;
+        // SAFETY: no arguments; the result is NULL or a NUL-terminated static buffer.
+        let p = unsafe { f() };
+        if p.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: checked non-NULL above.
+        let s = unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
+        Ok((!s.is_empty()).then_some(s))
+    }
+
+    /// A resource of `type_` from several paths or URLs (`vaccel_resource_init_multi`).
+    pub fn resource_from_paths(&self, paths: &[&str], type_: u32) -> Result<Resource<'_>> {
+        let owned = paths
+            .iter()
+            .map(|p| cstring(p, "path contains NUL"))
+            .collect::<Result<Vec<_>>>()?;
+        let ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+        let mut raw = Box::new_uninit();
+        type Init =
+            unsafe extern "C" fn(*mut vaccel_resource, *const *const c_char, usize, u32) -> c_int;
+        let init = self.sym::<Init>(b"vaccel_resource_init_multi\0")?;
+        // SAFETY: `raw` is writable storage; `ptrs` holds `len` valid C strings.
+        check(unsafe { init(raw.as_mut_ptr(), ptrs.as_ptr(), ptrs.len(), type_) })?;
+        Ok(Resource {
+            vaccel: self,
+            // SAFETY: initialised by the successful init call above.
+            raw: unsafe { raw.assume_init() },
+        })
+    }
+
+    /// A resource of `type_` from in-memory blobs (`vaccel_resource_init_from_blobs`): BUFFER
+    /// blobs are copied into memory the resource owns, MAPPED blobs are written as files named
+    /// after the blob into the resource's run directory. The data is not referenced afterwards.
+    pub fn resource_from_blobs(&self, blobs: &[BlobData<'_>], type_: u32) -> Result<Resource<'_>> {
+        type BlobInit = unsafe extern "C" fn(
+            *mut abi::vaccel_blob,
+            *const u8,
+            usize,
+            bool,
+            *const c_char,
+            *const c_char,
+            bool,
+        ) -> c_int;
+        let blob_init = self.sym::<BlobInit>(b"vaccel_blob_init_from_buf\0")?;
+        let blob_release = self.sym::<unsafe extern "C" fn(*mut abi::vaccel_blob) -> c_int>(
+            b"vaccel_blob_release\0",
+        )?;
+        type Init = unsafe extern "C" fn(
+            *mut vaccel_resource,
+            *const *const abi::vaccel_blob,
+            usize,
+            u32,
+        ) -> c_int;
+        let init = self.sym::<Init>(b"vaccel_resource_init_from_blobs\0")?;
+        let mut made: Vec<Box<abi::vaccel_blob>> = Vec::with_capacity(blobs.len());
+        let mut result = Ok(());
+        for b in blobs {
+            let name = match cstring(b.name, "blob name contains NUL") {
+                Ok(n) => n,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            let mut raw = Box::new(abi::vaccel_blob {
+                type_: 0,
+                name: std::ptr::null_mut(),
+                path: std::ptr::null_mut(),
+                path_owned: false,
+                data: std::ptr::null_mut(),
+                data_owned: false,
+                size: 0,
+            });
+            // SAFETY: `raw` is writable; `data` is readable for its length. BUFFER blobs copy
+            // the data (`own`), because the resource keeps referencing a BUFFER blob's data
+            // unless the blob owns it; MAPPED blobs are written to a file by the resource init
+            // below, so referencing `data` until then is enough.
+            let rc = unsafe {
+                blob_init(
+                    &mut *raw,
+                    b.data.as_ptr(),
+                    b.data.len(),
+                    b.type_ == abi::VACCEL_BLOB_BUFFER,
+                    name.as_ptr(),
+                    std::ptr::null(),
+                    false,
+                )
+            };
+            if rc != abi::VACCEL_OK {
+                result = Err(Error::Code(rc));
+                break;
+            }
+            raw.type_ = b.type_;
+            made.push(raw);
+        }
+        let res = result.and_then(|()| {
+            let ptrs: Vec<*const abi::vaccel_blob> = made
+                .iter()
+                .map(|b| &**b as *const abi::vaccel_blob)
+                .collect();
+            let mut raw = Box::new_uninit();
+            // SAFETY: `raw` is writable storage; every pointer is an initialised blob.
+            check(unsafe { init(raw.as_mut_ptr(), ptrs.as_ptr(), ptrs.len(), type_) })?;
+            Ok(Resource {
+                vaccel: self,
+                // SAFETY: initialised by the successful init call above.
+                raw: unsafe { raw.assume_init() },
+            })
+        });
+        for mut b in made {
+            // SAFETY: each blob was initialised above and is released once; the resource made
+            // its own copies (BUFFER: owned copy; MAPPED: persisted file).
+            unsafe { blob_release(&mut *b) };
+        }
+        res
+    }
+}
+
+// SAFETY: a session is a heap object of libvaccel, whose entry points lock internally; this
+// crate hands out `&mut Session` for every call, so one thread uses it at a time.
+unsafe impl Send for Session<'_> {}
+// SAFETY: as for `Session`.
+unsafe impl Send for Resource<'_> {}
+
 /// A vAccel session; released on drop.
 pub struct Session<'v> {
     vaccel: &'v Vaccel,
@@ -118,6 +336,43 @@ impl Resource<'_> {
     /// The resource id (process-local).
     pub fn id(&self) -> i64 {
         self.raw.id
+    }
+
+    /// The number of sessions the resource is registered with (`vaccel_resource_refcount`).
+    pub fn refcount(&self) -> Result<i64> {
+        let f = self
+            .vaccel
+            .sym::<unsafe extern "C" fn(*const vaccel_resource) -> std::ffi::c_long>(
+                b"vaccel_resource_refcount\0",
+            )?;
+        // SAFETY: a live resource.
+        let n = unsafe { f(&*self.raw) };
+        if n < 0 {
+            return Err(Error::Code(-(n as i32)));
+        }
+        Ok(n as i64)
+    }
+
+    /// The current contents of each blob, in order (`None` for a blob without data).
+    pub fn blob_data(&self) -> Vec<Option<&[u8]>> {
+        let r = &*self.raw;
+        if r.blobs.is_null() {
+            return Vec::new();
+        }
+        // SAFETY: a live resource holds `nr_blobs` blob pointers.
+        let blobs = unsafe { std::slice::from_raw_parts(r.blobs, r.nr_blobs) };
+        blobs
+            .iter()
+            .map(|&b| {
+                // SAFETY: each pointer is NULL or a live blob of the resource.
+                let b = unsafe { b.as_ref() }?;
+                if b.data.is_null() {
+                    return None;
+                }
+                // SAFETY: a blob's data is readable for `size` bytes while the resource lives.
+                Some(unsafe { std::slice::from_raw_parts(b.data, b.size) })
+            })
+            .collect()
     }
 }
 
@@ -184,6 +439,73 @@ impl Session<'_> {
     /// The session id (process-local).
     pub fn id(&self) -> i64 {
         self.raw.id
+    }
+
+    /// Stores a new plugin-type hint (the session's `hint` field) without re-selecting its
+    /// plugin.
+    pub fn set_hint(&mut self, flags: u32) {
+        self.raw.hint = flags;
+    }
+
+    /// `vaccel_image_classification` into caller-provided buffers.
+    pub fn classify_into(&mut self, image: &[u8], text: &mut [u8], name: &mut [u8]) -> Result<()> {
+        type Classify = unsafe extern "C" fn(
+            *mut vaccel_session,
+            *const c_void,
+            *mut c_uchar,
+            *mut c_uchar,
+            usize,
+            usize,
+            usize,
+        ) -> c_int;
+        let f = self
+            .vaccel
+            .sym::<Classify>(b"vaccel_image_classification\0")?;
+        // SAFETY: the image and both buffers are valid for the lengths passed.
+        check(unsafe {
+            f(
+                &mut *self.raw,
+                image.as_ptr().cast(),
+                text.as_mut_ptr(),
+                name.as_mut_ptr(),
+                image.len(),
+                text.len(),
+                name.len(),
+            )
+        })
+    }
+
+    /// `vaccel_genop` over raw argument descriptors.
+    ///
+    /// # Safety
+    ///
+    /// Every argument's `buf` must be valid for reads (read args) or reads and writes (write
+    /// args) of `size` bytes for the whole call, and no Rust reference to that memory may be
+    /// alive during it.
+    pub unsafe fn genop_raw(
+        &mut self,
+        read: &mut [vaccel_arg],
+        write: &mut [vaccel_arg],
+    ) -> Result<()> {
+        type Genop = unsafe extern "C" fn(
+            *mut vaccel_session,
+            *mut vaccel_arg,
+            c_int,
+            *mut vaccel_arg,
+            c_int,
+        ) -> c_int;
+        let f = self.vaccel.sym::<Genop>(b"vaccel_genop\0")?;
+        let n = |len: usize| c_int::try_from(len).map_err(|_| Error::Invalid("too many arguments"));
+        let (nr, nw) = (n(read.len())?, n(write.len())?);
+        let ptr = |v: &mut [vaccel_arg]| {
+            if v.is_empty() {
+                std::ptr::null_mut()
+            } else {
+                v.as_mut_ptr()
+            }
+        };
+        // SAFETY: the caller guarantees the argument buffers.
+        check(unsafe { f(&mut *self.raw, ptr(read), nr, ptr(write), nw) })
     }
 
     /// `vaccel_noop`.

@@ -1,0 +1,513 @@
+//! `Genop` and `GenopStream` (spec §6.7, §10) without copying argument data.
+//!
+//! A genop request carries every argument's bytes, write arguments included, and the response
+//! sends the write arguments back. The straightforward way — decode, copy each write argument
+//! into a mutable buffer, run the op, encode a new response message — holds the frame, the copies
+//! and the encoded response at once: about three times the payload. Here:
+//!
+//! - the request frame is received into one buffer and decoded with prost over `Bytes`, so the
+//!   argument bytes are slices of that buffer, never copies;
+//! - each argument is remembered as an offset range of the frame; once the decoded message is
+//!   dropped the frame buffer is uniquely owned again ([`Bytes::try_into_mut`]) and the plugin
+//!   writes the outputs **in place**, into the very bytes the client sent;
+//! - the response is written as a list of segments: small protobuf framing bytes interleaved with
+//!   slices of the frame buffer ([`response_segments`]); the writer sends them one after the other,
+//!   so the output data is never re-encoded into a second buffer.
+//!
+//! Peak memory for a genop is therefore the request frame plus a few small allocations. Streamed
+//! (`GenopStream`) arguments are reassembled from chunks into owned buffers, which the op also
+//! writes in place.
+
+use vaccel_rpc_proto::abi::vaccel_arg;
+use vaccel_rpc_proto::bytes::{Bytes, BytesMut};
+use vaccel_rpc_proto::error::{Error as VError, error_to_status};
+use vaccel_rpc_proto::frame::MAX_PAYLOAD;
+use vaccel_rpc_proto::ttrpc::Status;
+use vaccel_rpc_proto::{Message, genop};
+
+use crate::service::{Agent, check_id, ffi_status, lock};
+
+/// Where an argument's bytes are.
+#[derive(Debug)]
+enum Buf {
+    /// `len` bytes at `off` in the request frame.
+    Frame { off: usize, len: usize },
+    /// Bytes held elsewhere (read-only; a write argument is copied out first).
+    Shared(Bytes),
+    /// An owned buffer (reassembled chunks, or a copied write argument).
+    Owned(Vec<u8>),
+}
+
+/// One argument: its bytes and the metadata echoed in the response.
+#[derive(Debug)]
+pub struct ArgSpec {
+    buf: Buf,
+    size: u32,
+    arg_type: i32,
+    custom_type_id: u32,
+}
+
+/// A decoded genop call, ready to run.
+#[derive(Debug)]
+pub struct Call {
+    pub session_id: i64,
+    read: Vec<ArgSpec>,
+    write: Vec<ArgSpec>,
+    /// The request frame the `Frame` buffers point into.
+    frame: Option<Bytes>,
+}
+
+/// The `size == len(buf)` rule of §6.7 (unary calls).
+fn check_size(a: &genop::Arg) -> Result<(), Status> {
+    if a.size as usize != a.buf.len() {
+        return Err(error_to_status(&VError::conversion_failed(format!(
+            "Could not convert proto `Arg` to `Arg`: Incorrect size; expected {} got {}",
+            a.buf.len(),
+            a.size
+        ))));
+    }
+    Ok(())
+}
+
+/// The offset of `b` inside `frame`, if it is a slice of it.
+fn offset_in(frame: &Bytes, b: &Bytes) -> Option<usize> {
+    let base = frame.as_ptr() as usize;
+    let p = b.as_ptr() as usize;
+    (p >= base && p + b.len() <= base + frame.len()).then(|| p - base)
+}
+
+impl Call {
+    /// A unary `Genop` whose request `msg` was decoded from `frame` (the whole frame payload).
+    pub fn from_unary(msg: genop::Request, frame: Bytes) -> Result<Call, Status> {
+        let spec = |a: genop::Arg| -> Result<ArgSpec, Status> {
+            check_size(&a)?;
+            let buf = if a.buf.is_empty() {
+                Buf::Owned(Vec::new())
+            } else {
+                match offset_in(&frame, &a.buf) {
+                    Some(off) => Buf::Frame {
+                        off,
+                        len: a.buf.len(),
+                    },
+                    None => Buf::Shared(a.buf),
+                }
+            };
+            Ok(ArgSpec {
+                buf,
+                size: a.size,
+                arg_type: a.arg_type,
+                custom_type_id: a.custom_type_id,
+            })
+        };
+        let read = msg
+            .read_args
+            .into_iter()
+            .map(spec)
+            .collect::<Result<Vec<_>, _>>()?;
+        let write = msg
+            .write_args
+            .into_iter()
+            .map(spec)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Call {
+            session_id: msg.session_id,
+            read,
+            write,
+            frame: Some(frame),
+        })
+    }
+}
+
+/// Reassembles the messages of a `GenopStream` (§10.2).
+#[derive(Debug, Default)]
+pub struct StreamAssembler {
+    session_id: i64,
+    read: Vec<ArgSpec>,
+    write: Vec<ArgSpec>,
+    pending_read: Option<Vec<u8>>,
+    pending_write: Option<Vec<u8>>,
+    /// Bytes held so far (bounded by the agent's frame limit).
+    held: usize,
+}
+
+impl StreamAssembler {
+    /// Adds one Data message.
+    pub fn push(&mut self, msg: genop::Request) -> Result<(), Status> {
+        self.session_id = msg.session_id;
+        let total: usize = msg
+            .read_args
+            .iter()
+            .chain(&msg.write_args)
+            .map(|a| a.buf.len())
+            .sum();
+        self.held = self.held.saturating_add(total);
+        if self.held > MAX_PAYLOAD as usize {
+            return Err(Status::oversize(self.held as u64, MAX_PAYLOAD));
+        }
+        let chunked = |v: &Vec<genop::Arg>| v.len() == 1 && v[0].parts > 0;
+        if chunked(&msg.read_args) || chunked(&msg.write_args) {
+            for (args, pending, out) in [
+                (msg.read_args, &mut self.pending_read, &mut self.read),
+                (msg.write_args, &mut self.pending_write, &mut self.write),
+            ] {
+                if args.len() == 1 && args[0].parts > 0 {
+                    let a = &args[0];
+                    let buf = pending.get_or_insert_with(Vec::new);
+                    buf.extend_from_slice(&a.buf);
+                    if a.part_no >= a.parts {
+                        let buf = pending.take().unwrap_or_default();
+                        out.push(ArgSpec {
+                            size: a.size,
+                            arg_type: a.arg_type,
+                            custom_type_id: a.custom_type_id,
+                            buf: Buf::Owned(buf),
+                        });
+                    }
+                } else {
+                    for a in args {
+                        out.push(shared(a)?);
+                    }
+                }
+            }
+        } else {
+            for a in msg.read_args {
+                self.read.push(shared(a)?);
+            }
+            for a in msg.write_args {
+                self.write.push(shared(a)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// The call to run once the stream is closed.
+    pub fn finish(self) -> Call {
+        Call {
+            session_id: self.session_id,
+            read: self.read,
+            write: self.write,
+            frame: None,
+        }
+    }
+}
+
+fn shared(a: genop::Arg) -> Result<ArgSpec, Status> {
+    check_size(&a)?;
+    Ok(ArgSpec {
+        size: a.size,
+        arg_type: a.arg_type,
+        custom_type_id: a.custom_type_id,
+        buf: Buf::Shared(a.buf),
+    })
+}
+
+/// A reassembled argument's size must match its data too.
+fn check_len(a: &ArgSpec, len: usize) -> Result<(), Status> {
+    if a.size as usize != len {
+        return Err(error_to_status(&VError::conversion_failed(format!(
+            "Could not convert proto `Arg` to `Arg`: Incorrect size; expected {len} got {}",
+            a.size
+        ))));
+    }
+    Ok(())
+}
+
+/// The bytes of a response: the segments of the encoded `genop.Response`.
+pub type Segments = Vec<Bytes>;
+
+/// Runs `call` on its session: §6.7 steps 1, 3–5.
+pub fn run(agent: &Agent, call: Call) -> Result<Segments, Status> {
+    let sid = check_id(call.session_id)?;
+    let sess = agent.session(sid, "session")?;
+    let Call {
+        read,
+        mut write,
+        frame,
+        ..
+    } = call;
+    // Write arguments not in the frame must be owned to be written.
+    for a in &mut write {
+        if let Buf::Shared(b) = &a.buf {
+            a.buf = Buf::Owned(b.to_vec());
+        }
+    }
+    for a in read.iter().chain(&write) {
+        if let Buf::Owned(v) = &a.buf {
+            check_len(a, v.len())?;
+        }
+    }
+    // The frame is uniquely owned again now that the decoded message is gone; if something
+    // still shares it, fall back to copying the write arguments out of it.
+    let mut frame_mut: Option<BytesMut> = None;
+    if let Some(f) = frame {
+        match f.try_into_mut() {
+            Ok(m) => frame_mut = Some(m),
+            Err(f) => {
+                for a in &mut write {
+                    if let Buf::Frame { off, len } = a.buf {
+                        a.buf = Buf::Owned(f[off..off + len].to_vec());
+                    }
+                }
+                frame_mut = Some(BytesMut::from(&f[..0]));
+                // Read arguments keep pointing into `f`.
+                let read = read
+                    .into_iter()
+                    .map(|mut a| {
+                        if let Buf::Frame { off, len } = a.buf {
+                            a.buf = Buf::Shared(f.slice(off..off + len));
+                        }
+                        a
+                    })
+                    .collect();
+                return run_on(&sess, sid, read, write, frame_mut);
+            }
+        }
+    }
+    run_on(&sess, sid, read, write, frame_mut)
+}
+
+fn run_on(
+    sess: &std::sync::Mutex<vaccel::Session<'static>>,
+    sid: i64,
+    read: Vec<ArgSpec>,
+    mut write: Vec<ArgSpec>,
+    mut frame: Option<BytesMut>,
+) -> Result<Segments, Status> {
+    let base: *mut u8 = frame
+        .as_mut()
+        .map_or(std::ptr::null_mut(), |f| f.as_mut_ptr());
+    let raw = |a: &mut ArgSpec| -> vaccel_arg {
+        let (ptr, len): (*mut u8, usize) = match &mut a.buf {
+            // SAFETY (pointer arithmetic): `off + len` is within the frame (checked when the
+            // range was recorded).
+            Buf::Frame { off, len } => (unsafe { base.add(*off) }, *len),
+            // Read-only use: read arguments are inputs of the op.
+            Buf::Shared(b) => (b.as_ptr().cast_mut(), b.len()),
+            Buf::Owned(v) => (v.as_mut_ptr(), v.len()),
+        };
+        vaccel_arg {
+            buf: if len == 0 {
+                std::ptr::null_mut()
+            } else {
+                ptr.cast()
+            },
+            size: len,
+            type_: a.arg_type as u32,
+            custom_type_id: a.custom_type_id,
+            owned: false,
+        }
+    };
+    let mut read = read;
+    let mut r: Vec<vaccel_arg> = read.iter_mut().map(raw).collect();
+    let mut w: Vec<vaccel_arg> = write.iter_mut().map(raw).collect();
+    crate::log::info!("session:{sid} Genop");
+    // SAFETY: every argument points into memory owned by this function (the frame buffer, owned
+    // vectors, or `Bytes` kept alive in `read`) for its stated size, no Rust reference to those
+    // bytes exists during the call, and the ranges of different arguments do not overlap (they
+    // are distinct protobuf fields, or distinct allocations).
+    let rc = unsafe { lock(sess).genop_raw(&mut r, &mut w) };
+    drop(read);
+    rc.map_err(|e| ffi_status(&e))?;
+    let frame = frame.map(BytesMut::freeze);
+    let outputs = write.into_iter().map(|a| {
+        let data = match a.buf {
+            Buf::Frame { off, len } => frame
+                .as_ref()
+                .map_or_else(Bytes::new, |f| f.slice(off..off + len)),
+            Buf::Shared(b) => b,
+            Buf::Owned(v) => Bytes::from(v),
+        };
+        (a.size, a.arg_type, a.custom_type_id, data)
+    });
+    Ok(response_segments(outputs))
+}
+
+fn varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Encodes `genop.Response{write_args}` as segments: exactly the bytes prost would produce, with
+/// each argument's data as its own (shared, uncopied) segment.
+pub fn response_segments(args: impl Iterator<Item = (u32, i32, u32, Bytes)>) -> Segments {
+    let mut segs: Segments = Vec::new();
+    let mut small: Vec<u8> = Vec::new();
+    for (size, arg_type, custom_type_id, data) in args {
+        let rest = genop::Arg {
+            size,
+            arg_type,
+            custom_type_id,
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let mut data_hdr = Vec::new();
+        if !data.is_empty() {
+            data_hdr.push(0x0a);
+            varint(data.len() as u64, &mut data_hdr);
+        }
+        let arg_len = data_hdr.len() + data.len() + rest.len();
+        small.push(0x0a);
+        varint(arg_len as u64, &mut small);
+        small.extend_from_slice(&data_hdr);
+        if data.len() <= 4096 {
+            small.extend_from_slice(&data);
+        } else {
+            segs.push(Bytes::from(std::mem::take(&mut small)));
+            segs.push(data);
+        }
+        small.extend_from_slice(&rest);
+    }
+    if !small.is_empty() {
+        segs.push(Bytes::from(small));
+    }
+    segs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(s: &Segments) -> Vec<u8> {
+        s.iter().flat_map(|b| b.iter().copied()).collect()
+    }
+
+    #[test]
+    fn segments_match_prost() {
+        let cases: Vec<Vec<genop::Arg>> = vec![
+            vec![],
+            vec![genop::Arg {
+                buf: Bytes::from_static(&[0, 0, 0, 0]),
+                size: 4,
+                arg_type: 26,
+                ..Default::default()
+            }],
+            vec![
+                genop::Arg {
+                    buf: Bytes::from(vec![7u8; 100_000]),
+                    size: 100_000,
+                    arg_type: 6,
+                    custom_type_id: 3,
+                    ..Default::default()
+                },
+                genop::Arg::default(),
+                genop::Arg {
+                    buf: Bytes::from(vec![1u8; 200]),
+                    size: 200,
+                    arg_type: 0,
+                    ..Default::default()
+                },
+            ],
+        ];
+        for args in cases {
+            let want = genop::Response {
+                write_args: args.clone(),
+            }
+            .encode_to_vec();
+            let got = response_segments(
+                args.into_iter()
+                    .map(|a| (a.size, a.arg_type, a.custom_type_id, a.buf)),
+            );
+            assert_eq!(flat(&got), want);
+        }
+    }
+
+    #[test]
+    fn vector_c6_reply_payload() {
+        let segs = response_segments(std::iter::once((4, 26, 0, Bytes::from_static(&[0; 4]))));
+        assert_eq!(
+            flat(&segs),
+            [0x0a, 0x0a, 0x0a, 0x04, 0, 0, 0, 0, 0x10, 0x04, 0x18, 0x1a]
+        );
+    }
+
+    #[test]
+    fn unary_args_point_into_the_frame() {
+        let msg = genop::Request {
+            session_id: 1,
+            read_args: vec![genop::Arg {
+                buf: Bytes::from_static(&[3]),
+                size: 1,
+                arg_type: 9,
+                ..Default::default()
+            }],
+            write_args: vec![genop::Arg {
+                buf: Bytes::from(vec![5u8; 64]),
+                size: 64,
+                arg_type: 26,
+                ..Default::default()
+            }],
+        };
+        let frame = Bytes::from(msg.encode_to_vec());
+        let decoded = genop::Request::decode(frame.clone()).unwrap();
+        let call = Call::from_unary(decoded, frame).unwrap();
+        assert!(matches!(call.read[0].buf, Buf::Frame { len: 1, .. }));
+        assert!(matches!(call.write[0].buf, Buf::Frame { len: 64, .. }));
+        // Once the decoded message is gone the frame is unique again.
+        assert!(call.frame.unwrap().try_into_mut().is_ok());
+    }
+
+    #[test]
+    fn size_mismatch_is_conversion_failed() {
+        let msg = genop::Request {
+            session_id: 1,
+            read_args: vec![genop::Arg {
+                buf: Bytes::from_static(&[3, 4]),
+                size: 1,
+                arg_type: 9,
+                ..Default::default()
+            }],
+            write_args: vec![],
+        };
+        let e = Call::from_unary(msg, Bytes::new()).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Conversion failed: Could not convert proto `Arg` to `Arg`: Incorrect size; expected 2 got 1"
+        );
+    }
+
+    #[test]
+    fn stream_reassembles_chunks() {
+        let mut s = StreamAssembler::default();
+        let arg = |buf: &[u8], parts, part_no| genop::Arg {
+            buf: Bytes::copy_from_slice(buf),
+            size: 6,
+            arg_type: 28,
+            parts,
+            part_no,
+            ..Default::default()
+        };
+        s.push(genop::Request {
+            session_id: 7,
+            read_args: vec![genop::Arg {
+                buf: Bytes::from_static(&[3]),
+                size: 1,
+                arg_type: 9,
+                ..Default::default()
+            }],
+            write_args: vec![],
+        })
+        .unwrap();
+        s.push(genop::Request {
+            session_id: 7,
+            read_args: vec![arg(b"abc", 2, 1)],
+            write_args: vec![],
+        })
+        .unwrap();
+        s.push(genop::Request {
+            session_id: 7,
+            read_args: vec![arg(b"def", 2, 2)],
+            write_args: vec![],
+        })
+        .unwrap();
+        let call = s.finish();
+        assert_eq!(call.session_id, 7);
+        assert_eq!(call.read.len(), 2);
+        match &call.read[1].buf {
+            Buf::Owned(v) => assert_eq!(v, b"abcdef"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

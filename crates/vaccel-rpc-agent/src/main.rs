@@ -1,0 +1,209 @@
+//! `vaccel-rpc-agent`: serves vAccel calls that arrive over RPC from `libvaccel-rpc.so` (ours or
+//! the official vaccel-rust v0.5 plugin) by running them through this host's libvaccel.
+//!
+//! That is its one job. The wire protocol (framing, messages, error mapping, addresses) lives in
+//! `vaccel-rpc-proto`; libvaccel is reached through the `vaccel` crate. This crate adds the
+//! process around them:
+//!
+//! - [`config`]: `--vaccel-config` parsing (spec §7.1);
+//! - [`listener`]: tcp, unix, abstract unix, vsock and hybrid-vsock listening sockets (§2.8);
+//! - [`server`]: per-connection framing, concurrent dispatch, answers to bad input (§2);
+//! - [`service`], [`genop`], [`models`]: the methods of §6 and the agent's state;
+//! - [`log`]: `env_logger`-style lines on stderr (§7.2).
+//!
+//! Startup order matters: with `--vaccel-config`, libvaccel must not bootstrap from the
+//! environment when it is loaded, so `VACCEL_BOOTSTRAP_ENABLED=0` is set before the library is
+//! opened and [`vaccel::Vaccel::bootstrap_with_config`] is called with the parsed options (the
+//! documented `VACCEL_BOOTSTRAP_ENABLED=0 vaccel-rpc-agent --vaccel-config …` usage, without the
+//! user having to remember the variable). Without the option libvaccel configures itself from
+//! the `VACCEL_*` environment as for any program.
+//!
+//! Dependencies: `tokio` (the async server, signals), `clap` (the command line of §7.1, with the
+//! exact help text of the official agent), `libc` (AF_VSOCK), `thiserror`, and the two vAccel
+//! crates. Logging is hand-written (see [`log`]) to keep the dependency tree small.
+
+mod config;
+mod genop;
+mod listener;
+mod log;
+mod models;
+mod server;
+mod service;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use vaccel_rpc_proto::Address;
+
+use crate::listener::Listener;
+use crate::log::{error, info};
+use crate::service::Agent;
+
+/// A vAccel RPC agent that can respond to acceleration requests
+#[derive(Parser, Debug)]
+#[command(name = "vaccel-rpc-agent", version, about, long_about = None)]
+struct Cli {
+    /// The server address in the format '<socket-type>://<host>:<port>'
+    #[arg(short = 'a', long, default_value = vaccel_rpc_proto::address::DEFAULT_ADDRESS)]
+    server_address: String,
+
+    /// Configuration options passed to vAccel in the format 'opt1=value1,opt2=value2'
+    #[arg(long, value_parser = config::parse)]
+    vaccel_config: Option<vaccel::Config>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    log::init_from_env();
+    let address: Address = match cli.server_address.parse() {
+        Ok(a) => a,
+        Err(e) => {
+            error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let previous = std::env::var_os("VACCEL_BOOTSTRAP_ENABLED");
+    if cli.vaccel_config.is_some() {
+        // SAFETY: still single-threaded: no runtime, no library loaded yet.
+        unsafe { std::env::set_var("VACCEL_BOOTSTRAP_ENABLED", "0") };
+    }
+    let vaccel = match vaccel::Vaccel::open() {
+        Ok(v) => &*Box::leak(Box::new(v)),
+        Err(e) => {
+            error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if cli.vaccel_config.is_some() {
+        // Restore the user's environment for anything the agent's plugins start.
+        // SAFETY: still single-threaded: libvaccel did not bootstrap, so no plugin is loaded.
+        unsafe {
+            match &previous {
+                Some(v) => std::env::set_var("VACCEL_BOOTSTRAP_ENABLED", v),
+                None => std::env::remove_var("VACCEL_BOOTSTRAP_ENABLED"),
+            }
+        }
+    }
+    let boot = match &cli.vaccel_config {
+        Some(c) => vaccel.bootstrap_with_config(c),
+        None => match vaccel.is_initialized() {
+            Ok(true) => Ok(()),
+            Ok(false) => vaccel.bootstrap(),
+            Err(e) => Err(e),
+        },
+    };
+    if let Err(e) = boot {
+        error!("Could not initialize vAccel: {e}");
+        return ExitCode::FAILURE;
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            error!("Could not start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = rt.block_on(run(
+        address,
+        cli.server_address,
+        Arc::new(Agent::new(vaccel)),
+    ));
+    // Do not wait for calls still running in blocking threads.
+    rt.shutdown_background();
+    code
+}
+
+async fn run(address: Address, shown: String, agent: Arc<Agent>) -> ExitCode {
+    let listener = match Listener::bind(&address) {
+        Ok(l) => l,
+        Err(e) => {
+            error!("Could not listen on '{shown}': {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    info!("vAccel RPC agent started");
+    if let Some(port) = listener.tcp_port().filter(|_| shown.ends_with(":0")) {
+        info!(
+            "Listening on '{}', press Ctrl+C to exit",
+            tcp_with_port(&shown, port)
+        );
+    } else {
+        info!("Listening on '{shown}', press Ctrl+C to exit");
+    }
+    if let Ok(Some(dir)) = agent.vaccel.rundir() {
+        log::debug!("vAccel rundir: {dir}");
+    }
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            sig = &mut shutdown => {
+                info!("Received {sig}, shutting down");
+                break;
+            }
+            conn = listener.accept() => match conn {
+                Ok((stream, peer)) => {
+                    tokio::spawn(server::serve(stream, peer, agent.clone()));
+                }
+                Err(e) => {
+                    log::warning!("accept failed: {e}");
+                    // Out of descriptors and the like: do not spin.
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+    listener.cleanup();
+    ExitCode::SUCCESS
+}
+
+/// `tcp://host:0` with the port actually bound (for tests that ask for an ephemeral port).
+fn tcp_with_port(shown: &str, port: u16) -> String {
+    format!("{}:{port}", &shown[..shown.len() - 2])
+}
+
+/// Resolves on SIGINT, SIGTERM or SIGHUP with the signal's name.
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+        _ = hup.recv() => "SIGHUP",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_shape() {
+        Cli::command().debug_assert();
+        let c = Cli::try_parse_from(["vaccel-rpc-agent"]).unwrap();
+        assert_eq!(c.server_address, "tcp://127.0.0.1:65500");
+        let c = Cli::try_parse_from([
+            "vaccel-rpc-agent",
+            "-a",
+            "unix:///tmp/x.sock",
+            "--vaccel-config",
+            "plugins=libvaccel-noop.so,log_level=4",
+        ])
+        .unwrap();
+        assert_eq!(c.server_address, "unix:///tmp/x.sock");
+        assert_eq!(c.vaccel_config.unwrap().log_level, 4);
+        let e = Cli::try_parse_from(["vaccel-rpc-agent", "--vaccel-config", "nope=1"]).unwrap_err();
+        assert!(e.to_string().contains("Unknown key `nope`"), "{e}");
+    }
+}

@@ -140,6 +140,24 @@ fn echo(r: &Received) -> ttrpc::Response {
                 }),
             })
         }
+        "TensorflowLiteModelRun" => {
+            let req = vaccel_rpc_proto::tflite::ModelRunRequest::decode(r.payload.clone()).unwrap();
+            assert_eq!(req.nr_out_tensors, 1);
+            ttrpc::Response::ok(&vaccel_rpc_proto::tflite::ModelRunResponse {
+                out_tensors: req.in_tensors,
+                status: Some(vaccel_rpc_proto::error::Status {
+                    code: 4,
+                    message: String::new(),
+                }),
+            })
+        }
+        "TorchModelRun" => {
+            let req = vaccel_rpc_proto::torch::ModelRunRequest::decode(r.payload.clone()).unwrap();
+            assert_eq!(req.run_options.as_deref(), Some(&b"opts"[..]));
+            ttrpc::Response::ok(&vaccel_rpc_proto::torch::ModelRunResponse {
+                out_tensors: req.in_tensors,
+            })
+        }
         "TensorflowModelLoad" => ttrpc::Response::error(error_to_status(&VError::ffi_with_status(
             22,
             3,
@@ -687,6 +705,77 @@ fn entry_points_over_a_unix_socket() {
         libc::free(status.message.cast());
     }
 
+    // TFLite and Torch runs: outputs allocated with libc, TFLite status byte set.
+    let mut tl_data = [7u8; 4];
+    let mut tl_dims = [1i32, 1];
+    let mut tl_in = vaccel_tflite_tensor {
+        data: tl_data.as_mut_ptr().cast::<c_void>(),
+        size: 4,
+        owned: false,
+        nr_dims: 2,
+        dims: tl_dims.as_mut_ptr(),
+        data_type: 1,
+    };
+    let tl_inputs = [&raw mut tl_in];
+    let mut tl_out: *mut vaccel_tflite_tensor = ptr::null_mut();
+    let mut tl_status = 0u8;
+    // SAFETY: valid inputs, one output slot, a writable status byte.
+    let rc = unsafe {
+        rpc_tflite_model_run(
+            &mut *sess,
+            &mut *res,
+            tl_inputs.as_ptr(),
+            1,
+            &mut tl_out,
+            1,
+            &mut tl_status,
+        )
+    };
+    assert_eq!((rc, tl_status), (0, 4));
+    // SAFETY: allocated by the plugin.
+    unsafe {
+        assert_eq!(std::slice::from_raw_parts((*tl_out).dims, 2), [1, 1]);
+        marshal::free_tensor(tl_out);
+    }
+    let mut th_data = [1u8; 12];
+    let mut th_dims = [3i64];
+    let mut th_in = vaccel_torch_tensor {
+        data: th_data.as_mut_ptr().cast::<c_void>(),
+        size: 12,
+        owned: false,
+        nr_dims: 1,
+        dims: th_dims.as_mut_ptr(),
+        data_type: 7,
+    };
+    let th_inputs = [&raw mut th_in];
+    let mut th_out: *mut vaccel_torch_tensor = ptr::null_mut();
+    let mut opts = *b"opts";
+    let run_options = vaccel_torch_buffer {
+        data: opts.as_mut_ptr().cast(),
+        size: 4,
+    };
+    // SAFETY: valid inputs and options, one output slot.
+    let rc = unsafe {
+        rpc_torch_model_run(
+            &mut *sess,
+            &mut *res,
+            &run_options,
+            th_inputs.as_ptr(),
+            1,
+            &mut th_out,
+            1,
+        )
+    };
+    assert_eq!(rc, 0);
+    // SAFETY: allocated by the plugin.
+    unsafe {
+        assert_eq!(
+            ((*th_out).size, (*th_out).nr_dims, (*th_out).data_type),
+            (12, 1, 7)
+        );
+        marshal::free_tensor(th_out);
+    }
+
     // an RPC the agent lacks: EIO; noop answered locally.
     // SAFETY: as above.
     let rc = unsafe { rpc_tflite_model_load(&mut *sess, &mut *res) };
@@ -710,6 +799,8 @@ fn entry_points_over_a_unix_socket() {
             "UnregisterResource",
             "TensorflowModelRun",
             "TensorflowModelLoad",
+            "TensorflowLiteModelRun",
+            "TorchModelRun",
             "TensorflowLiteModelLoad",
             "DestroySession"
         ]

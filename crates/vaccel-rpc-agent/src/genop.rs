@@ -278,9 +278,11 @@ fn run_on(
         .map_or(std::ptr::null_mut(), |f| f.as_mut_ptr());
     let raw = |a: &mut ArgSpec| -> vaccel_arg {
         let (ptr, len): (*mut u8, usize) = match &mut a.buf {
-            // SAFETY (pointer arithmetic): `off + len` is within the frame (checked when the
-            // range was recorded).
-            Buf::Frame { off, len } => (unsafe { base.add(*off) }, *len),
+            Buf::Frame { off, len } => {
+                // SAFETY: `off + len` is within the frame buffer `base` points to (checked by
+                // `offset_in` when the range was recorded), so the offset stays in bounds.
+                (unsafe { base.add(*off) }, *len)
+            }
             // Read-only use: read arguments are inputs of the op.
             Buf::Shared(b) => (b.as_ptr().cast_mut(), b.len()),
             Buf::Owned(v) => (v.as_mut_ptr(), v.len()),

@@ -42,7 +42,12 @@ use crate::service::Agent;
 
 /// A vAccel RPC agent that can respond to acceleration requests
 #[derive(Parser, Debug)]
-#[command(name = "vaccel-rpc-agent", version, about, long_about = None)]
+#[command(
+    name = "vaccel-rpc-agent",
+    version,
+    about = "A vAccel RPC agent that can respond to acceleration requests",
+    long_about = None
+)]
 struct Cli {
     /// The server address in the format '<socket-type>://<host>:<port>'
     #[arg(short = 'a', long, default_value = vaccel_rpc_proto::address::DEFAULT_ADDRESS)]

@@ -104,7 +104,7 @@ struct Conn {
 /// The Response frame for `reply` on `stream_id`: status (empty on success, `0a 00`) and payload
 /// segments, with the payload bytes themselves never copied.
 pub fn response_frame(stream_id: u32, reply: Result<Vec<Bytes>, Status>) -> OutFrame {
-    let segments = match reply {
+    match reply {
         Ok(segs) => {
             let len: usize = segs.iter().map(Bytes::len).sum();
             let mut head = Vec::with_capacity(HEADER_LEN + 16);
@@ -149,8 +149,7 @@ pub fn response_frame(stream_id: u32, reply: Result<Vec<Bytes>, Status>) -> OutF
                 Err(_) => Vec::new(),
             }
         }
-    };
-    segments
+    }
 }
 
 /// Decodes a request message or answers INVALID_ARGUMENT with the decode error.

@@ -95,7 +95,7 @@ impl Agent {
             .ok_or_else(|| not_found(what, id))
     }
 
-    fn resource(&self, id: i64, what: &str) -> Result<Shared<Resource<'static>>, Status> {
+    pub fn resource(&self, id: i64, what: &str) -> Result<Shared<Resource<'static>>, Status> {
         lock(&self.resources)
             .get(&id)
             .cloned()

@@ -552,3 +552,189 @@ fn large_genop_argument() {
     );
     assert!(hwm2 * 1024 < 2 * 2 * LEN as u64, "peak RSS {hwm2} KiB");
 }
+
+/// TF, TFLite and Torch methods with the noop plugin behind the agent (§6.9, vector D6), and
+/// GetProfiler.
+#[test]
+fn model_methods() {
+    use vaccel_rpc_proto::{profiling, tf, tflite, torch};
+    let dir = common::TempDir::new("models");
+    let agent = Agent::start(Where::Unix(dir.0.join("a.sock")));
+    let mut c = agent.connect();
+    let sid = create(&mut c, SYNC);
+    let r: resource::RegisterResponse = c.ok(
+        SYNC,
+        "RegisterResource",
+        &resource::RegisterRequest {
+            blobs: vec![resource::Blob {
+                type_: 2,
+                name: "model.pb".into(),
+                data: Bytes::from_static(b"graph"),
+                size: 5,
+            }],
+            resource_type: 2,
+            session_id: sid,
+            ..Default::default()
+        },
+    );
+    let mid = r.resource_id;
+
+    let r: tf::ModelLoadResponse = c.ok(
+        SYNC,
+        "TensorflowModelLoad",
+        &tf::ModelLoadRequest {
+            session_id: sid,
+            model_id: mid,
+        },
+    );
+    assert!(r.graph_def.is_empty());
+    assert_eq!(
+        r.status.unwrap().message,
+        "Operation handled by noop plugin"
+    );
+    let tensor = tf::Tensor {
+        data: Bytes::from_static(&[1, 0, 0, 0, 2, 0, 0, 0]),
+        dims: vec![1, 2],
+        r#type: 3,
+    };
+    let r: tf::ModelRunResponse = c.ok(
+        ASYNC,
+        "TensorflowModelRun",
+        &tf::ModelRunRequest {
+            session_id: sid,
+            model_id: mid,
+            run_options: None,
+            in_nodes: vec![tf::Node {
+                name: "in".into(),
+                id: 0,
+            }],
+            out_nodes: vec![tf::Node {
+                name: "out".into(),
+                id: 0,
+            }],
+            in_tensors: vec![tensor.clone()],
+        },
+    );
+    assert_eq!(r.out_tensors, vec![tensor]);
+    let st = c
+        .call(
+            SYNC,
+            "TensorflowModelLoad",
+            &tf::ModelLoadRequest {
+                session_id: sid,
+                model_id: 999,
+            },
+        )
+        .status
+        .unwrap();
+    assert_eq!(st.message, "Unknown TensorFlow model 999");
+    let r: tf::ModelUnloadResponse = c.ok(
+        SYNC,
+        "TensorflowModelUnload",
+        &tf::ModelUnloadRequest {
+            session_id: sid,
+            model_id: mid,
+        },
+    );
+    assert!(r.status.is_some());
+
+    let _: empty::Empty = c.ok(
+        SYNC,
+        "TensorflowLiteModelLoad",
+        &tflite::ModelLoadRequest {
+            session_id: sid,
+            model_id: mid,
+        },
+    );
+    let lt = tflite::Tensor {
+        data: Bytes::from_static(&[9, 9, 9, 9]),
+        dims: vec![1],
+        r#type: 2,
+    };
+    let r: tflite::ModelRunResponse = c.ok(
+        SYNC,
+        "TensorflowLiteModelRun",
+        &tflite::ModelRunRequest {
+            session_id: sid,
+            model_id: mid,
+            in_tensors: vec![lt.clone()],
+            nr_out_tensors: 1,
+        },
+    );
+    assert_eq!(r.out_tensors, vec![lt]);
+    assert_eq!(r.status.unwrap().code, 0);
+
+    let _: empty::Empty = c.ok(
+        SYNC,
+        "TorchModelLoad",
+        &torch::ModelLoadRequest {
+            session_id: sid,
+            model_id: mid,
+        },
+    );
+    let tt = torch::Tensor {
+        data: Bytes::from_static(&[0, 0, 128, 63]),
+        dims: vec![1],
+        r#type: 7,
+    };
+    let r: torch::ModelRunResponse = c.ok(
+        SYNC,
+        "TorchModelRun",
+        &torch::ModelRunRequest {
+            session_id: sid,
+            model_id: mid,
+            run_options: None,
+            in_tensors: vec![tt.clone()],
+            nr_out_tensors: 1,
+        },
+    );
+    assert_eq!(r.out_tensors, vec![tt]);
+    let st = c
+        .call(
+            SYNC,
+            "TorchModelRun",
+            &torch::ModelRunRequest {
+                session_id: sid,
+                model_id: mid,
+                nr_out_tensors: 0,
+                ..Default::default()
+            },
+        )
+        .status
+        .unwrap();
+    assert_eq!(
+        st.message,
+        "Invalid argument: Number of output tensors cannot be < 1"
+    );
+
+    let r: profiling::Response = c.ok(SYNC, "GetProfiler", &profiling::Request { session_id: sid });
+    assert!(r.profiler.is_none());
+}
+
+/// Abstract unix sockets and the hybrid-vsock listener path (`<path>_<port>`).
+#[test]
+fn abstract_and_hybrid_vsock_addresses() {
+    let name = format!("vaccel-agent-test-{}", std::process::id());
+    let mut agent = Agent::start_with_address(&format!("unix://@{name}"));
+    {
+        use std::os::linux::net::SocketAddrExt;
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let s = std::os::unix::net::UnixStream::connect_addr(&addr).unwrap();
+        let mut c = common::Client::new(Box::new(s));
+        assert!(create(&mut c, SYNC) > 0);
+    }
+    let _ = agent.child.kill();
+
+    let dir = common::TempDir::new("hv");
+    let base = dir.0.join("v.sock");
+    let mut agent = Agent::start_with_address(&format!("hvsock://{}:1024", base.display()));
+    let path = dir.0.join("v.sock_1024");
+    let s = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    let mut c = common::Client::new(Box::new(s));
+    assert!(create(&mut c, SYNC) > 0);
+    drop(c);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(agent.child.id() as i32, libc::SIGINT) };
+    assert!(eventually(Duration::from_secs(10), || !agent.alive()));
+    assert!(!path.exists());
+}

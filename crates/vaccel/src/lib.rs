@@ -339,7 +339,7 @@ impl Resource<'_> {
     }
 
     /// The number of sessions the resource is registered with (`vaccel_resource_refcount`).
-    pub fn refcount(&self) -> Result<i64> {
+    pub fn refcount(&self) -> Result<u64> {
         let f = self
             .vaccel
             .sym::<unsafe extern "C" fn(*const vaccel_resource) -> std::ffi::c_long>(
@@ -350,7 +350,7 @@ impl Resource<'_> {
         if n < 0 {
             return Err(Error::Code(-(n as i32)));
         }
-        Ok(n as i64)
+        Ok(n as u64)
     }
 
     /// The current contents of each blob, in order (`None` for a blob without data).
@@ -587,6 +587,436 @@ impl Session<'_> {
         let (nr, nw) = (n(&r)?, n(&w)?);
         // SAFETY: every argument points into a live Vec of its stated size for the whole call.
         check(unsafe { f(&mut *self.raw, r.as_mut_ptr(), nr, w.as_mut_ptr(), nw) })
+    }
+}
+
+/// An input tensor of a framework op: bytes, shape and the C data-type value.
+#[derive(Debug, Clone, Copy)]
+pub struct TensorIn<'a, D> {
+    pub data: &'a [u8],
+    pub dims: &'a [D],
+    pub data_type: u32,
+}
+
+/// An output tensor of a framework op, copied out of the plugin's allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorOut<D> {
+    pub data: Vec<u8>,
+    pub dims: Vec<D>,
+    pub data_type: u32,
+}
+
+/// A TensorFlow status (`struct vaccel_tf_status`), copied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TfStatus {
+    pub code: u8,
+    pub message: String,
+}
+
+/// The pointer to a slice's data, or NULL for an empty slice.
+fn ptr_or_null<T>(s: &[T]) -> *mut T {
+    if s.is_empty() {
+        std::ptr::null_mut()
+    } else {
+        s.as_ptr().cast_mut()
+    }
+}
+
+/// The C layout shared by the TF, TFLite and Torch tensor structs (only the dims type differs).
+macro_rules! tensor_io {
+    ($name_in:ident, $name_out:ident, $ty:ty, $dim:ty, $ndims:ty) => {
+        fn $name_in(t: &TensorIn<'_, $dim>) -> Result<$ty> {
+            Ok(<$ty>::from_parts(
+                ptr_or_null(t.data).cast(),
+                t.data.len(),
+                <$ndims>::try_from(t.dims.len()).map_err(|_| Error::Invalid("too many dims"))?,
+                ptr_or_null(t.dims),
+                t.data_type,
+            ))
+        }
+
+        /// Copies the plugin-allocated tensor `p` (NULL allowed) out.
+        ///
+        /// # Safety
+        ///
+        /// `p` is NULL or a valid tensor whose `data`/`dims` are readable for their sizes.
+        unsafe fn $name_out(p: *const $ty) -> Option<TensorOut<$dim>> {
+            // SAFETY: the caller's guarantee.
+            let t = unsafe { p.as_ref() }?;
+            let data = if t.data.is_null() || t.size == 0 {
+                Vec::new()
+            } else {
+                // SAFETY: `data` is readable for `size` bytes (caller).
+                unsafe { std::slice::from_raw_parts(t.data.cast::<u8>(), t.size) }.to_vec()
+            };
+            let n = usize::try_from(t.nr_dims).unwrap_or(0);
+            let dims = if t.dims.is_null() || n == 0 {
+                Vec::new()
+            } else {
+                // SAFETY: `dims` holds `nr_dims` entries (caller).
+                unsafe { std::slice::from_raw_parts(t.dims, n) }.to_vec()
+            };
+            Some(TensorOut {
+                data,
+                dims,
+                data_type: t.data_type,
+            })
+        }
+    };
+}
+
+trait FromParts<D, N> {
+    fn from_parts(data: *mut c_void, size: usize, nr_dims: N, dims: *mut D, ty: u32) -> Self;
+}
+
+macro_rules! from_parts {
+    ($ty:ty, $dim:ty, $ndims:ty) => {
+        impl FromParts<$dim, $ndims> for $ty {
+            fn from_parts(
+                data: *mut c_void,
+                size: usize,
+                nr_dims: $ndims,
+                dims: *mut $dim,
+                data_type: u32,
+            ) -> Self {
+                Self {
+                    data,
+                    size,
+                    owned: false,
+                    nr_dims,
+                    dims,
+                    data_type,
+                }
+            }
+        }
+    };
+}
+from_parts!(abi::vaccel_tf_tensor, i64, c_int);
+from_parts!(abi::vaccel_tflite_tensor, i32, c_int);
+from_parts!(abi::vaccel_torch_tensor, i64, i64);
+tensor_io!(tf_in, tf_out, abi::vaccel_tf_tensor, i64, c_int);
+tensor_io!(tflite_in, tflite_out, abi::vaccel_tflite_tensor, i32, c_int);
+tensor_io!(torch_in, torch_out, abi::vaccel_torch_tensor, i64, i64);
+
+impl Session<'_> {
+    /// Reads and releases a TF status filled in by a call.
+    fn take_tf_status(&self, st: &mut abi::vaccel_tf_status) -> TfStatus {
+        let message = if st.message.is_null() {
+            String::new()
+        } else {
+            // SAFETY: a NUL-terminated string set by the plugin.
+            unsafe { CStr::from_ptr(st.message) }
+                .to_string_lossy()
+                .into_owned()
+        };
+        let out = TfStatus {
+            code: st.code,
+            message,
+        };
+        if let Ok(release) = self
+            .vaccel
+            .sym::<unsafe extern "C" fn(*mut abi::vaccel_tf_status) -> c_int>(
+                b"vaccel_tf_status_release\0",
+            )
+        {
+            // SAFETY: a status initialised by the call (or zeroed); release frees the message.
+            unsafe { release(st) };
+        }
+        out
+    }
+
+    fn tf_load_like(&mut self, res: &mut Resource<'_>, name: &[u8]) -> (Result<()>, TfStatus) {
+        type F = unsafe extern "C" fn(
+            *mut vaccel_session,
+            *mut vaccel_resource,
+            *mut abi::vaccel_tf_status,
+        ) -> c_int;
+        let f = match self.vaccel.sym::<F>(name) {
+            Ok(f) => f,
+            Err(e) => return (Err(e), TfStatus::default()),
+        };
+        let mut st = abi::vaccel_tf_status {
+            code: 0,
+            message: std::ptr::null_mut(),
+        };
+        // SAFETY: live session and resource; `st` is writable.
+        let rc = unsafe { f(&mut *self.raw, &mut *res.raw, &mut st) };
+        let status = self.take_tf_status(&mut st);
+        (check(rc), status)
+    }
+
+    /// `vaccel_tf_model_load`: the result and the TF status.
+    pub fn tf_model_load(&mut self, res: &mut Resource<'_>) -> (Result<()>, TfStatus) {
+        self.tf_load_like(res, b"vaccel_tf_model_load\0")
+    }
+
+    /// `vaccel_tf_model_unload`: the result and the TF status.
+    pub fn tf_model_unload(&mut self, res: &mut Resource<'_>) -> (Result<()>, TfStatus) {
+        self.tf_load_like(res, b"vaccel_tf_model_unload\0")
+    }
+
+    /// `vaccel_tf_model_run`: one output per out node.
+    pub fn tf_model_run(
+        &mut self,
+        res: &mut Resource<'_>,
+        run_options: Option<&[u8]>,
+        in_nodes: &[(&str, i32)],
+        inputs: &[TensorIn<'_, i64>],
+        out_nodes: &[(&str, i32)],
+    ) -> (Result<Vec<TensorOut<i64>>>, TfStatus) {
+        let mut status = TfStatus::default();
+        let r = (|| {
+            type F = unsafe extern "C" fn(
+                *mut vaccel_session,
+                *mut vaccel_resource,
+                *const abi::vaccel_tf_buffer,
+                *const abi::vaccel_tf_node,
+                *const *mut abi::vaccel_tf_tensor,
+                c_int,
+                *const abi::vaccel_tf_node,
+                *mut *mut abi::vaccel_tf_tensor,
+                c_int,
+                *mut abi::vaccel_tf_status,
+            ) -> c_int;
+            let f = self.vaccel.sym::<F>(b"vaccel_tf_model_run\0")?;
+            let delete = self
+                .vaccel
+                .sym::<unsafe extern "C" fn(*mut abi::vaccel_tf_tensor) -> c_int>(
+                    b"vaccel_tf_tensor_delete\0",
+                )?;
+            let names = |nodes: &[(&str, i32)]| {
+                nodes
+                    .iter()
+                    .map(|(n, _)| cstring(n, "node name contains NUL"))
+                    .collect::<Result<Vec<_>>>()
+            };
+            let (in_names, out_names) = (names(in_nodes)?, names(out_nodes)?);
+            let node = |c: &CString, id: i32| abi::vaccel_tf_node {
+                name: c.as_ptr().cast_mut(),
+                id,
+            };
+            let c_in_nodes: Vec<_> = in_names
+                .iter()
+                .zip(in_nodes)
+                .map(|(c, (_, id))| node(c, *id))
+                .collect();
+            let c_out_nodes: Vec<_> = out_names
+                .iter()
+                .zip(out_nodes)
+                .map(|(c, (_, id))| node(c, *id))
+                .collect();
+            let mut c_inputs = inputs.iter().map(tf_in).collect::<Result<Vec<_>>>()?;
+            let in_ptrs: Vec<*mut abi::vaccel_tf_tensor> =
+                c_inputs.iter_mut().map(|t| t as *mut _).collect();
+            let mut outs: Vec<*mut abi::vaccel_tf_tensor> =
+                vec![std::ptr::null_mut(); out_nodes.len()];
+            let opts = run_options.map(|o| abi::vaccel_tf_buffer {
+                data: ptr_or_null(o).cast(),
+                size: o.len(),
+            });
+            let n = |len: usize| c_int::try_from(len).map_err(|_| Error::Invalid("too many"));
+            let mut st = abi::vaccel_tf_status {
+                code: 0,
+                message: std::ptr::null_mut(),
+            };
+            // SAFETY: every pointer refers to live memory of this frame for the call; the
+            // plugin only reads the inputs and allocates the outputs.
+            let rc = unsafe {
+                f(
+                    &mut *self.raw,
+                    &mut *res.raw,
+                    opts.as_ref().map_or(std::ptr::null(), |o| o as *const _),
+                    ptr_or_null(&c_in_nodes),
+                    ptr_or_null(&in_ptrs),
+                    n(inputs.len().min(in_nodes.len()))?,
+                    ptr_or_null(&c_out_nodes),
+                    if outs.is_empty() {
+                        std::ptr::null_mut()
+                    } else {
+                        outs.as_mut_ptr()
+                    },
+                    n(outs.len())?,
+                    &mut st,
+                )
+            };
+            status = self.take_tf_status(&mut st);
+            let copied: Vec<TensorOut<i64>> = outs
+                .iter()
+                .map(|&p| {
+                    // SAFETY: NULL or a plugin-allocated tensor, copied then deleted once.
+                    let t = unsafe { tf_out(p) };
+                    if !p.is_null() {
+                        // SAFETY: as above.
+                        unsafe { delete(p) };
+                    }
+                    t.unwrap_or(TensorOut {
+                        data: Vec::new(),
+                        dims: Vec::new(),
+                        data_type: 0,
+                    })
+                })
+                .collect();
+            check(rc)?;
+            Ok(copied)
+        })();
+        (r, status)
+    }
+
+    fn model_call(&mut self, res: &mut Resource<'_>, name: &[u8]) -> Result<()> {
+        type F = unsafe extern "C" fn(*mut vaccel_session, *mut vaccel_resource) -> c_int;
+        let f = self.vaccel.sym::<F>(name)?;
+        // SAFETY: live session and resource.
+        check(unsafe { f(&mut *self.raw, &mut *res.raw) })
+    }
+
+    /// `vaccel_tflite_model_load`.
+    pub fn tflite_model_load(&mut self, res: &mut Resource<'_>) -> Result<()> {
+        self.model_call(res, b"vaccel_tflite_model_load\0")
+    }
+
+    /// `vaccel_tflite_model_unload`.
+    pub fn tflite_model_unload(&mut self, res: &mut Resource<'_>) -> Result<()> {
+        self.model_call(res, b"vaccel_tflite_model_unload\0")
+    }
+
+    /// `vaccel_torch_model_load`.
+    pub fn torch_model_load(&mut self, res: &mut Resource<'_>) -> Result<()> {
+        self.model_call(res, b"vaccel_torch_model_load\0")
+    }
+
+    /// `vaccel_tflite_model_run`: the outputs and the TFLite status byte.
+    pub fn tflite_model_run(
+        &mut self,
+        res: &mut Resource<'_>,
+        inputs: &[TensorIn<'_, i32>],
+        nr_outputs: usize,
+    ) -> (Result<Vec<TensorOut<i32>>>, u8) {
+        let mut status = 0u8;
+        let r = (|| {
+            type F = unsafe extern "C" fn(
+                *mut vaccel_session,
+                *mut vaccel_resource,
+                *const *mut abi::vaccel_tflite_tensor,
+                c_int,
+                *mut *mut abi::vaccel_tflite_tensor,
+                c_int,
+                *mut u8,
+            ) -> c_int;
+            let f = self.vaccel.sym::<F>(b"vaccel_tflite_model_run\0")?;
+            let delete =
+                self.vaccel
+                    .sym::<unsafe extern "C" fn(*mut abi::vaccel_tflite_tensor) -> c_int>(
+                        b"vaccel_tflite_tensor_delete\0",
+                    )?;
+            let mut c_inputs = inputs.iter().map(tflite_in).collect::<Result<Vec<_>>>()?;
+            let in_ptrs: Vec<*mut abi::vaccel_tflite_tensor> =
+                c_inputs.iter_mut().map(|t| t as *mut _).collect();
+            let mut outs = vec![std::ptr::null_mut(); nr_outputs];
+            let n = |len: usize| c_int::try_from(len).map_err(|_| Error::Invalid("too many"));
+            // SAFETY: as for `tf_model_run`.
+            let rc = unsafe {
+                f(
+                    &mut *self.raw,
+                    &mut *res.raw,
+                    ptr_or_null(&in_ptrs),
+                    n(in_ptrs.len())?,
+                    if outs.is_empty() {
+                        std::ptr::null_mut()
+                    } else {
+                        outs.as_mut_ptr()
+                    },
+                    n(outs.len())?,
+                    &mut status,
+                )
+            };
+            let copied = outs
+                .iter()
+                .map(|&p| {
+                    // SAFETY: NULL or a plugin-allocated tensor, copied then deleted once.
+                    let t = unsafe { tflite_out(p) };
+                    if !p.is_null() {
+                        // SAFETY: as above.
+                        unsafe { delete(p) };
+                    }
+                    t.unwrap_or(TensorOut {
+                        data: Vec::new(),
+                        dims: Vec::new(),
+                        data_type: 0,
+                    })
+                })
+                .collect();
+            check(rc)?;
+            Ok(copied)
+        })();
+        (r, status)
+    }
+
+    /// `vaccel_torch_model_run`.
+    pub fn torch_model_run(
+        &mut self,
+        res: &mut Resource<'_>,
+        run_options: Option<&[u8]>,
+        inputs: &[TensorIn<'_, i64>],
+        nr_outputs: usize,
+    ) -> Result<Vec<TensorOut<i64>>> {
+        type F = unsafe extern "C" fn(
+            *mut vaccel_session,
+            *mut vaccel_resource,
+            *const abi::vaccel_torch_buffer,
+            *const *mut abi::vaccel_torch_tensor,
+            c_int,
+            *mut *mut abi::vaccel_torch_tensor,
+            c_int,
+        ) -> c_int;
+        let f = self.vaccel.sym::<F>(b"vaccel_torch_model_run\0")?;
+        let delete = self
+            .vaccel
+            .sym::<unsafe extern "C" fn(*mut abi::vaccel_torch_tensor) -> c_int>(
+                b"vaccel_torch_tensor_delete\0",
+            )?;
+        let mut c_inputs = inputs.iter().map(torch_in).collect::<Result<Vec<_>>>()?;
+        let in_ptrs: Vec<*mut abi::vaccel_torch_tensor> =
+            c_inputs.iter_mut().map(|t| t as *mut _).collect();
+        let mut outs = vec![std::ptr::null_mut(); nr_outputs];
+        let opts = run_options.map(|o| abi::vaccel_torch_buffer {
+            data: ptr_or_null(o).cast(),
+            size: o.len(),
+        });
+        let n = |len: usize| c_int::try_from(len).map_err(|_| Error::Invalid("too many"));
+        // SAFETY: as for `tf_model_run`.
+        let rc = unsafe {
+            f(
+                &mut *self.raw,
+                &mut *res.raw,
+                opts.as_ref().map_or(std::ptr::null(), |o| o as *const _),
+                ptr_or_null(&in_ptrs),
+                n(in_ptrs.len())?,
+                if outs.is_empty() {
+                    std::ptr::null_mut()
+                } else {
+                    outs.as_mut_ptr()
+                },
+                n(outs.len())?,
+            )
+        };
+        let copied = outs
+            .iter()
+            .map(|&p| {
+                // SAFETY: NULL or a plugin-allocated tensor, copied then deleted once.
+                let t = unsafe { torch_out(p) };
+                if !p.is_null() {
+                    // SAFETY: as above.
+                    unsafe { delete(p) };
+                }
+                t.unwrap_or(TensorOut {
+                    data: Vec::new(),
+                    dims: Vec::new(),
+                    data_type: 0,
+                })
+            })
+            .collect();
+        check(rc)?;
+        Ok(copied)
     }
 }
 

@@ -69,7 +69,20 @@ impl Agent {
         Agent::start_with(at, &[])
     }
 
+    /// An agent on any address; readiness is its listening line only.
+    pub fn start_with_address(address: &str) -> Agent {
+        Agent::spawn(address.to_owned(), &[], false)
+    }
+
     pub fn start_with(at: Where, extra_env: &[(&str, &str)]) -> Agent {
+        let address = match &at {
+            Where::Unix(p) => format!("unix://{}", p.display()),
+            Where::Tcp => "tcp://127.0.0.1:0".to_owned(),
+        };
+        Agent::spawn(address, extra_env, true)
+    }
+
+    fn spawn(address: String, extra_env: &[(&str, &str)], poll_connect: bool) -> Agent {
         let target = target_dir();
         let lib = target.join("libvaccel.so");
         let noop = target.join("libvaccel_noop.so");
@@ -83,10 +96,6 @@ impl Agent {
         let libdir = dir.0.join("lib");
         std::fs::create_dir_all(&libdir).unwrap();
         std::os::unix::fs::symlink(&lib, libdir.join("libvaccel.so.0")).unwrap();
-        let address = match &at {
-            Where::Unix(p) => format!("unix://{}", p.display()),
-            Where::Tcp => "tcp://127.0.0.1:0".to_owned(),
-        };
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaccel-rpc-agent"));
         cmd.arg("-a")
             .arg(&address)
@@ -132,6 +141,9 @@ impl Agent {
             .unwrap()
             .to_owned();
         agent.address = shown;
+        if !poll_connect {
+            return agent;
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if agent.try_connect().is_ok() {

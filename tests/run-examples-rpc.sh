@@ -204,6 +204,11 @@ alive() {
 	[ -n "$state" ] && [ "$state" != Z ]
 }
 
+# The library's printf()s run in the agent: line-buffer its stdout when stdbuf
+# is there (otherwise they arrive at its exit, which is when they are checked).
+LINEBUF=()
+command -v stdbuf > /dev/null 2>&1 && LINEBUF=(stdbuf -oL -eL)
+
 # start_agent <plugin> <transport> <label>: starts the agent in the background,
 # sets AGENT_PID, ADDRESS and SOCK (the unix socket path, or empty), and waits
 # until it accepts connections. Returns non-zero if it never does.
@@ -222,7 +227,7 @@ start_agent() {
 			port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 			ADDRESS="tcp://127.0.0.1:$port"
 		fi
-		(cd "$SCRATCH" && exec env -i "${envv[@]}" stdbuf -oL -eL "$AGENT" -a "$ADDRESS" \
+		(cd "$SCRATCH" && exec env -i "${envv[@]}" "${LINEBUF[@]}" "$AGENT" -a "$ADDRESS" \
 			--vaccel-config "plugins=$STAGE/lib/libvaccel-$plugin.so") \
 			> "$dir/agent.out" 2> "$dir/agent.err" < /dev/null &
 		AGENT_PID=$!

@@ -429,10 +429,45 @@ fn bad_frames() {
     agent.wait_log("unknown frame type", Duration::from_secs(5));
 }
 
-/// 100 clients create a session and a file-backed resource each, then vanish without cleaning up.
+const CHILD_ENV: &str = "VACCEL_AGENT_TEST_CHILD_ADDRESS";
+
+/// Not a test on its own: the client process of `killed_clients_leave_nothing_behind`, which
+/// runs this binary with only this test and the agent's address in `CHILD_ENV`, then kills it.
+#[test]
+fn child_client() {
+    let Ok(address) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let path = address.strip_prefix("unix://").unwrap();
+    let s = std::os::unix::net::UnixStream::connect(path).unwrap();
+    let mut c = common::Client::new(Box::new(s));
+    let sid = create(&mut c, SYNC);
+    let _: resource::RegisterResponse = c.ok(
+        SYNC,
+        "RegisterResource",
+        &resource::RegisterRequest {
+            blobs: vec![resource::Blob {
+                type_: 2,
+                name: "child.bin".into(),
+                data: Bytes::from_static(b"child"),
+                size: 5,
+            }],
+            resource_type: 1,
+            session_id: sid,
+            ..Default::default()
+        },
+    );
+    println!("CHILD READY");
+    // Wait to be killed (bounded, in case the parent goes away).
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+/// 100 clients (90 connections of this process, 10 client processes) create a session and a
+/// file-backed resource each, then vanish without cleaning up: dropped sockets, SIGKILL.
 #[test]
 fn killed_clients_leave_nothing_behind() {
-    const CLIENTS: usize = 100;
+    const CLIENTS: usize = 90;
+    const CHILDREN: usize = 10;
     let dir = common::TempDir::new("kill");
     let mut agent = Agent::start(Where::Unix(dir.0.join("a.sock")));
     let rundir = agent.rundir();
@@ -462,12 +497,34 @@ fn killed_clients_leave_nothing_behind() {
         }
         clients.push(c);
     }
+    // And client processes killed with SIGKILL while connected.
+    let mut children = Vec::new();
+    for _ in 0..CHILDREN {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_client", "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, &agent.address)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(out));
+        assert!(
+            lines.any(|l| l.is_ok_and(|l| l.contains("CHILD READY"))),
+            "child client did not get ready"
+        );
+        children.push(child);
+    }
     let n = leftovers(&rundir).len();
     assert_eq!(
         n,
-        2 * CLIENTS,
+        2 * (CLIENTS + CHILDREN),
         "one session and one resource dir per client"
     );
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     drop(clients);
     assert!(
         eventually(Duration::from_secs(20), || leftovers(&rundir).is_empty()),
@@ -475,7 +532,11 @@ fn killed_clients_leave_nothing_behind() {
         leftovers(&rundir)
     );
     agent.wait_log("disconnected: releasing", Duration::from_secs(5));
-    // The agent still serves, and session ids are not exhausted.
+    agent.wait_log(
+        "0 session(s) and 0 resource(s) remain",
+        Duration::from_secs(5),
+    );
+    // The agent still serves.
     let mut c = agent.connect();
     let sid = create(&mut c, SYNC);
     assert!(sid > 0);
@@ -737,4 +798,40 @@ fn abstract_and_hybrid_vsock_addresses() {
     unsafe { libc::kill(agent.child.id() as i32, libc::SIGINT) };
     assert!(eventually(Duration::from_secs(10), || !agent.alive()));
     assert!(!path.exists());
+}
+
+/// Many clients with many calls in flight each, over tcp, all answered correctly.
+#[test]
+fn many_clients_concurrently() {
+    const THREADS: usize = 16;
+    const CALLS: usize = 40;
+    let agent = Agent::start(Where::Tcp);
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            let mut c = agent.connect();
+            scope.spawn(move || {
+                let sid = create(&mut c, SYNC);
+                let ids: Vec<u32> = (0..CALLS)
+                    .map(|_| c.send(SYNC, "Genop", &classify_request(sid)))
+                    .collect();
+                let mut got = Vec::new();
+                for _ in 0..CALLS {
+                    let (id, resp) = c.read_response();
+                    let r: genop::Response = resp.into_result().unwrap();
+                    assert_eq!(
+                        c_text(&r.write_args[1].buf),
+                        "This is a dummy classification tag!"
+                    );
+                    got.push(id);
+                }
+                got.sort();
+                assert_eq!(got, ids);
+                let _: empty::Empty = c.ok(
+                    SYNC,
+                    "DestroySession",
+                    &session::DestroyRequest { session_id: sid },
+                );
+            });
+        }
+    });
 }

@@ -25,7 +25,7 @@ use vaccel_rpc_proto::frame::MAX_PAYLOAD;
 use vaccel_rpc_proto::ttrpc::Status;
 use vaccel_rpc_proto::{Message, genop};
 
-use crate::service::{Agent, check_id, ffi_status, lock};
+use crate::service::{Agent, check_id, ffi_status, lock, monotonic_ns};
 
 /// Where an argument's bytes are.
 #[derive(Debug)]
@@ -259,14 +259,15 @@ pub fn run(agent: &Agent, call: Call) -> Result<Segments, Status> {
                         a
                     })
                     .collect();
-                return run_on(&sess, sid, read, write, frame_mut);
+                return run_on(agent, &sess, sid, read, write, frame_mut);
             }
         }
     }
-    run_on(&sess, sid, read, write, frame_mut)
+    run_on(agent, &sess, sid, read, write, frame_mut)
 }
 
 fn run_on(
+    agent: &Agent,
     sess: &std::sync::Mutex<vaccel::Session<'static>>,
     sid: i64,
     read: Vec<ArgSpec>,
@@ -300,16 +301,23 @@ fn run_on(
         }
     };
     let mut read = read;
+    let t = monotonic_ns();
     let mut r: Vec<vaccel_arg> = read.iter_mut().map(raw).collect();
+    agent.record(sid, "read_args", t);
+    let t = monotonic_ns();
     let mut w: Vec<vaccel_arg> = write.iter_mut().map(raw).collect();
+    agent.record(sid, "write_args", t);
     crate::log::info!("session:{sid} Genop");
+    let t = monotonic_ns();
     // SAFETY: every argument points into memory owned by this function (the frame buffer, owned
     // vectors, or `Bytes` kept alive in `read`) for its stated size, no Rust reference to those
     // bytes exists during the call, and the ranges of different arguments do not overlap (they
     // are distinct protobuf fields, or distinct allocations).
     let rc = unsafe { lock(sess).genop_raw(&mut r, &mut w) };
+    agent.record(sid, "sess.genop", t);
     drop(read);
     rc.map_err(|e| ffi_status(&e))?;
+    let t = monotonic_ns();
     let frame = frame.map(BytesMut::freeze);
     let outputs = write.into_iter().map(|a| {
         let data = match a.buf {
@@ -321,7 +329,9 @@ fn run_on(
         };
         (a.size, a.arg_type, a.custom_type_id, data)
     });
-    Ok(response_segments(outputs))
+    let segments = response_segments(outputs);
+    agent.record(sid, "resp_write_args", t);
+    Ok(segments)
 }
 
 fn varint(mut v: u64, out: &mut Vec<u8>) {

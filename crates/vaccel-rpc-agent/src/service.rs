@@ -15,7 +15,7 @@
 //! Handlers run on blocking threads (libvaccel calls block) and return the encoded response
 //! message, or the ttrpc status of §5.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use vaccel::{BlobData, Resource, Session, Vaccel};
@@ -38,6 +38,24 @@ pub struct Agent {
     pub vaccel: &'static Vaccel,
     sessions: Mutex<HashMap<i64, Shared<Session<'static>>>>,
     resources: Mutex<HashMap<i64, Shared<Resource<'static>>>>,
+    /// Genop timings per session, when libvaccel profiling is enabled (§6.10).
+    profilers: Option<Mutex<HashMap<i64, BTreeMap<String, profiling::Region>>>>,
+}
+
+/// Component name of the agent's profiler and prefix of its region names.
+const PROF_COMPONENT: &str = "vaccel-rpc-agent";
+
+/// `CLOCK_MONOTONIC` in ns (the clock of the official agent's samples).
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
 }
 
 /// What one connection created.
@@ -80,10 +98,36 @@ fn encode<M: Message>(m: &M) -> Reply {
 
 impl Agent {
     pub fn new(vaccel: &'static Vaccel) -> Agent {
+        let profiling = vaccel.profiling_enabled().unwrap_or(false);
         Agent {
             vaccel,
             sessions: Mutex::default(),
             resources: Mutex::default(),
+            profilers: profiling.then(Mutex::default),
+        }
+    }
+
+    /// Records a sample of region `genop > <name>` for session `sid` (no-op unless profiling).
+    pub fn record(&self, sid: i64, name: &str, start: u64) {
+        let Some(p) = &self.profilers else {
+            return;
+        };
+        let end = monotonic_ns();
+        lock(p)
+            .entry(sid)
+            .or_default()
+            .entry(format!("[{PROF_COMPONENT}] genop > {name}"))
+            .or_default()
+            .samples
+            .push(profiling::Sample {
+                start,
+                time: end.saturating_sub(start),
+            });
+    }
+
+    fn drop_profiler(&self, sid: i64) {
+        if let Some(p) = &self.profilers {
+            lock(p).remove(&sid);
         }
     }
 
@@ -130,6 +174,7 @@ impl Agent {
             .remove(&id)
             .ok_or_else(|| not_found("session", id))?;
         lock(&owner.sessions).remove(&id);
+        self.drop_profiler(id);
         // Waits for a call in progress on the session, then releases it (which unregisters its
         // resources inside libvaccel).
         drop(lock(&sess));
@@ -242,10 +287,18 @@ impl Agent {
     }
 
     pub fn get_profiler(&self, req: profiling::Request) -> Reply {
-        check_id(req.session_id)?;
-        // The agent records no profiling regions of its own: the answer is the empty response
-        // the official agent gives for a session without a profiler (§6.10).
-        encode(&profiling::Response { profiler: None })
+        let sid = check_id(req.session_id)?;
+        // No profiler for the session (profiling off, or no genop yet): an empty response.
+        let regions = self
+            .profilers
+            .as_ref()
+            .and_then(|p| lock(p).get(&sid).cloned());
+        encode(&profiling::Response {
+            profiler: regions.map(|regions| profiling::Profiler {
+                component_name: PROF_COMPONENT.to_owned(),
+                regions,
+            }),
+        })
     }
 
     /// Releases everything `owner` created that still exists: sessions first (libvaccel
@@ -263,6 +316,7 @@ impl Agent {
         );
         for id in sessions {
             let removed = lock(&self.sessions).remove(&id);
+            self.drop_profiler(id);
             if let Some(sess) = removed {
                 drop(lock(&sess));
                 drop(sess);

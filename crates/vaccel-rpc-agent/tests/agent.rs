@@ -835,3 +835,41 @@ fn many_clients_concurrently() {
         }
     });
 }
+
+/// `--vaccel-config` configures the agent's libvaccel (the environment's plugin list and log
+/// level are ignored), and with `profiling_enabled=true` GetProfiler returns the genop regions.
+#[test]
+fn vaccel_config_and_profiler() {
+    use vaccel_rpc_proto::profiling;
+    let dir = common::TempDir::new("config");
+    let agent = Agent::start_with_config(
+        &dir.0.join("a.sock"),
+        "plugins={noop},log_level=1,profiling_enabled=true",
+    );
+    let mut c = agent.connect();
+    let sid = create(&mut c, SYNC);
+    let r: profiling::Response = c.ok(SYNC, "GetProfiler", &profiling::Request { session_id: sid });
+    assert!(r.profiler.is_none(), "no genop yet");
+    for _ in 0..2 {
+        let _: genop::Response = c.ok(SYNC, "Genop", &classify_request(sid));
+    }
+    let r: profiling::Response = c.ok(SYNC, "GetProfiler", &profiling::Request { session_id: sid });
+    let p = r.profiler.unwrap();
+    assert_eq!(p.component_name, "vaccel-rpc-agent");
+    let names: Vec<&str> = p.regions.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "[vaccel-rpc-agent] genop > read_args",
+            "[vaccel-rpc-agent] genop > resp_write_args",
+            "[vaccel-rpc-agent] genop > sess.genop",
+            "[vaccel-rpc-agent] genop > write_args",
+        ]
+    );
+    assert!(p.regions.values().all(|r| r.samples.len() == 2));
+    let st = c
+        .call(SYNC, "GetProfiler", &profiling::Request { session_id: 0 })
+        .status
+        .unwrap();
+    assert_eq!(st.message, "Invalid argument: Invalid ID: 0");
+}

@@ -193,6 +193,13 @@ impl Vaccel {
         check(rc)
     }
 
+    /// `vaccel_prof_enabled`: whether profiling is on (`profiling_enabled` in the config).
+    pub fn profiling_enabled(&self) -> Result<bool> {
+        let f = self.sym::<unsafe extern "C" fn() -> bool>(b"vaccel_prof_enabled\0")?;
+        // SAFETY: no arguments.
+        Ok(unsafe { f() })
+    }
+
     /// `vaccel_rundir`: the top-level run directory of this process, if bootstrapped.
     pub fn rundir(&self) -> Result<Option<String>> {
         let f = self.sym::<unsafe extern "C" fn() -> *const c_char>(b"vaccel_rundir\0")?;

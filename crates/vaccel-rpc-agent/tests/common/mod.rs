@@ -71,7 +71,20 @@ impl Agent {
 
     /// An agent on any address; readiness is its listening line only.
     pub fn start_with_address(address: &str) -> Agent {
-        Agent::spawn(address.to_owned(), &[], false)
+        Agent::spawn(address.to_owned(), &[], false, None)
+    }
+
+    /// An agent on a unix socket configured by `--vaccel-config <config>` (with
+    /// `{noop}` replaced by the noop plugin's path) instead of the environment.
+    pub fn start_with_config(sock: &Path, config: &str) -> Agent {
+        let noop = target_dir().join("libvaccel_noop.so");
+        let config = config.replace("{noop}", &noop.display().to_string());
+        Agent::spawn(
+            format!("unix://{}", sock.display()),
+            &[],
+            true,
+            Some(config),
+        )
     }
 
     pub fn start_with(at: Where, extra_env: &[(&str, &str)]) -> Agent {
@@ -79,10 +92,15 @@ impl Agent {
             Where::Unix(p) => format!("unix://{}", p.display()),
             Where::Tcp => "tcp://127.0.0.1:0".to_owned(),
         };
-        Agent::spawn(address, extra_env, true)
+        Agent::spawn(address, extra_env, true, None)
     }
 
-    fn spawn(address: String, extra_env: &[(&str, &str)], poll_connect: bool) -> Agent {
+    fn spawn(
+        address: String,
+        extra_env: &[(&str, &str)],
+        poll_connect: bool,
+        config: Option<String>,
+    ) -> Agent {
         let target = target_dir();
         let lib = target.join("libvaccel.so");
         let noop = target.join("libvaccel_noop.so");
@@ -112,6 +130,12 @@ impl Agent {
             .stderr(Stdio::piped());
         for (k, v) in extra_env {
             cmd.env(k, v);
+        }
+        if let Some(config) = config {
+            cmd.arg("--vaccel-config")
+                .arg(config)
+                .env_remove("VACCEL_PLUGINS")
+                .env("VACCEL_LOG_LEVEL", "4");
         }
         let mut child = cmd.spawn().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));

@@ -45,15 +45,22 @@ impl Listener {
                 let addrs = address.socket_addrs()?;
                 let mut last = None;
                 for a in addrs {
-                    let std = match std::net::TcpListener::bind(a) {
-                        Ok(l) => l,
-                        Err(e) => {
-                            last = Some(e);
-                            continue;
-                        }
-                    };
-                    std.set_nonblocking(true)?;
-                    return Ok(Listener::Tcp(TcpListener::from_std(std)?));
+                    // SO_REUSEADDR, so that a restarted agent can bind while connections of the
+                    // previous one linger in TIME_WAIT (upstream sets SO_REUSEPORT instead).
+                    let bound = (|| {
+                        let sock = if a.is_ipv4() {
+                            tokio::net::TcpSocket::new_v4()?
+                        } else {
+                            tokio::net::TcpSocket::new_v6()?
+                        };
+                        sock.set_reuseaddr(true)?;
+                        sock.bind(a)?;
+                        sock.listen(1024)
+                    })();
+                    match bound {
+                        Ok(l) => return Ok(Listener::Tcp(l)),
+                        Err(e) => last = Some(e),
+                    }
                 }
                 Err(last.unwrap_or_else(|| io::Error::other("no address to bind")))
             }

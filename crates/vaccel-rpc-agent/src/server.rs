@@ -39,7 +39,7 @@ use crate::listener::Stream;
 use crate::log::{debug, warning};
 use crate::service::{Agent, Owner, Reply};
 
-/// Calls of one connection that may run at once.
+/// Calls of one connection that may run at once; also the most `GenopStream`s it may have open.
 pub const MAX_IN_FLIGHT: usize = 32;
 
 /// A frame to send: its bytes, header first, as consecutive segments.
@@ -310,6 +310,17 @@ impl Conn {
                     Status::new(
                         Code::InvalidArgument,
                         format!("{} is not a client-streaming method", method.path(service)),
+                    ),
+                )
+                .await;
+                return;
+            }
+            if self.streams.len() >= MAX_IN_FLIGHT {
+                self.reply(
+                    stream_id,
+                    Status::new(
+                        Code::ResourceExhausted,
+                        format!("too many open streams (at most {MAX_IN_FLIGHT})"),
                     ),
                 )
                 .await;

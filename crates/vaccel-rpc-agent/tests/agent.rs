@@ -873,3 +873,29 @@ fn vaccel_config_and_profiler() {
         .unwrap();
     assert_eq!(st.message, "Invalid argument: Invalid ID: 0");
 }
+
+/// A bind failure or a bad address is a clean error exit, not a panic.
+#[test]
+fn bind_errors_exit_cleanly() {
+    let agent = Agent::start(Where::Tcp);
+    let target = common::target_dir();
+    let run = |address: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vaccel-rpc-agent"))
+            .args(["-a", address])
+            .env(
+                "LD_LIBRARY_PATH",
+                agent.dir.0.join("lib").display().to_string() + ":" + &target.display().to_string(),
+            )
+            .env("VACCEL_PLUGINS", target.join("libvaccel_noop.so"))
+            .output()
+            .unwrap()
+    };
+    let out = run(&agent.address);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Could not listen on"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let out = run("nope://x");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Unsupported protocol"));
+}

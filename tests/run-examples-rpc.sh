@@ -380,5 +380,30 @@ done
 
 [ ${#VG[@]} -gt 0 ] || skip "valgrind runs: VALGRIND=0 or valgrind missing"
 
+# --- no agent: a clear error, exit status VACCEL_EIO, within the connect timeout --
+
+NOAGENT="$WORK/noagent"
+mkdir -p "$NOAGENT"
+# a closed tcp port and a missing unix socket
+for ADDRESS in "tcp://127.0.0.1:1" "unix://$NOAGENT/missing.sock"; do
+	start=$SECONDS
+	RC=0
+	(cd "$SCRATCH" &&
+		exec env -i PATH="$PATH" HOME="${HOME:-/}" LANG=C VACCEL_PLUGINS="$PLUGIN" \
+			VACCEL_RPC_ADDRESS="$ADDRESS" VACCEL_RPC_CONNECT_TIMEOUT_MS=1000 \
+			timeout "$TIMEOUT" "$STAGE/bin/noop") > "$NOAGENT/out" 2> "$NOAGENT/err" < /dev/null || RC=$?
+	elapsed=$((SECONDS - start))
+	: > "$NOAGENT/details"
+	[ "$RC" = 5 ] || echo "exit status $RC, expected 5 (VACCEL_EIO)" >> "$NOAGENT/details"
+	grep -q "Could not connect to the vAccel RPC agent at " "$NOAGENT/out" ||
+		{ echo "no connect error on stdout:"; cat "$NOAGENT/out"; } >> "$NOAGENT/details"
+	[ "$elapsed" -le 5 ] || echo "took ${elapsed}s" >> "$NOAGENT/details"
+	if [ -s "$NOAGENT/details" ]; then
+		fail "no agent at $ADDRESS" "$NOAGENT/details"
+	else
+		pass "no agent at $ADDRESS: exit 5 and a clear error in ${elapsed}s"
+	fi
+done
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

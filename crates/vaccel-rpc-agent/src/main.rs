@@ -18,6 +18,21 @@
 //! user having to remember the variable). Without the option libvaccel configures itself from
 //! the `VACCEL_*` environment as for any program.
 //!
+//! # Differences from the official agent (all in the spec's "do better" direction)
+//!
+//! - Both service names are served (sync and async clients alike), `GenopStream` under both.
+//! - Sessions and resources a connection created are released when it closes (§12 item 1). The
+//!   official client keeps one connection per process for its whole life, so this only affects
+//!   clients that are gone; a client that shares ids across connections would see them vanish
+//!   with the creating connection.
+//! - `TCP_NODELAY`, whole frames written at once, genop outputs written in place and sent
+//!   without re-encoding (peak memory ≈ the request frame), calls of one connection served
+//!   concurrently, per-object locks with a fixed order.
+//! - Bad frames are answered or the connection is closed with a log line; nothing a peer claims
+//!   is allocated up front; bind errors exit with status 1 and a message instead of a panic; a
+//!   stale unix socket file is replaced; `-V/--version` exists; the TF methods are served on all
+//!   targets.
+//!
 //! Dependencies: `tokio` (the async server, signals), `clap` (the command line of §7.1, with the
 //! exact help text of the official agent), `libc` (AF_VSOCK), `thiserror`, and the two vAccel
 //! crates. Logging is hand-written (see [`log`]) to keep the dependency tree small.
@@ -49,8 +64,12 @@ use crate::service::Agent;
     long_about = None
 )]
 struct Cli {
-    /// The server address in the format '<socket-type>://<host>:<port>'
-    #[arg(short = 'a', long, default_value = vaccel_rpc_proto::address::DEFAULT_ADDRESS)]
+    #[arg(
+        short = 'a',
+        long,
+        default_value = vaccel_rpc_proto::address::DEFAULT_ADDRESS,
+        help = "The server address in the format '<socket-type>://<host>:<port>'"
+    )]
     server_address: String,
 
     /// Configuration options passed to vAccel in the format 'opt1=value1,opt2=value2'

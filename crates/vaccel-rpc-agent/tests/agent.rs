@@ -956,3 +956,30 @@ fn random_payloads_are_answered() {
             .any(|l| l.contains("panicked"))
     );
 }
+
+/// `--help` is the official agent's text (spec §7.1) plus `-V/--version`.
+#[test]
+fn help_text() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vaccel-rpc-agent"))
+        .arg("--help")
+        .env("LD_LIBRARY_PATH", common::target_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let want = "\
+A vAccel RPC agent that can respond to acceleration requests
+
+Usage: vaccel-rpc-agent [OPTIONS]
+
+Options:
+  -a, --server-address <SERVER_ADDRESS>
+          The server address in the format '<socket-type>://<host>:<port>' [default: tcp://127.0.0.1:65500]
+      --vaccel-config <VACCEL_CONFIG>
+          Configuration options passed to vAccel in the format 'opt1=value1,opt2=value2'
+  -h, --help
+          Print help
+  -V, --version
+          Print version
+";
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+}

@@ -451,7 +451,7 @@ pub fn request_frame<M: Message>(
 
 /// Splits a genop request into the Data-frame messages of `GenopStream` (§10.1): arguments are
 /// packed into messages while they fit `MAX_REQ_LEN`; a larger one travels alone in parts of at
-/// most [`STREAM_CHUNK`] bytes, each carrying the total `size`, `parts` and its 1-based `part_no`.
+/// most `MAX_REQ_LEN` less 64 bytes, each carrying the total `size`, `parts` and its 1-based `part_no`.
 /// The parts are slices of the arguments' buffers (no copy).
 pub fn stream_parts(request: genop::Request) -> Result<Vec<genop::Request>, RpcError> {
     let session_id = request.session_id;

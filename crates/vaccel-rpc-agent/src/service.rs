@@ -15,8 +15,8 @@
 //! Handlers run on blocking threads (libvaccel calls block) and return the encoded response
 //! message, or the ttrpc status of §5.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use vaccel::{BlobData, Resource, Session, Vaccel};
 use vaccel_rpc_proto::bytes::Bytes;
@@ -58,11 +58,26 @@ pub fn monotonic_ns() -> u64 {
         .wrapping_add(ts.tv_nsec as u64)
 }
 
-/// What one connection created.
+/// What one connection created. The objects are held weakly and compared by identity, so a
+/// session destroyed by another connection is not kept alive here, and an id that libvaccel
+/// reuses after its pool wraps is never mistaken for this connection's object.
 #[derive(Default)]
 pub struct Owner {
-    sessions: Mutex<HashSet<i64>>,
-    resources: Mutex<HashSet<i64>>,
+    sessions: Mutex<HashMap<i64, Weak<Mutex<Session<'static>>>>>,
+    resources: Mutex<HashMap<i64, Weak<Mutex<Resource<'static>>>>>,
+}
+
+/// Removes `id` from `map` if it is still the object `owned`.
+fn remove_if_same<T>(
+    map: &Mutex<HashMap<i64, Shared<T>>>,
+    id: i64,
+    owned: &Weak<Mutex<T>>,
+) -> Option<Shared<T>> {
+    let mut map = lock(map);
+    let same = map
+        .get(&id)
+        .is_some_and(|a| std::ptr::eq(Arc::as_ptr(a), owned.as_ptr()));
+    if same { map.remove(&id) } else { None }
 }
 
 /// A handler's outcome: the encoded response message, or the status to answer with.
@@ -154,8 +169,9 @@ impl Agent {
     pub fn create_session(&self, owner: &Owner, req: session::CreateRequest) -> Reply {
         let sess = self.vaccel.session(req.flags).map_err(|e| ffi_status(&e))?;
         let id = sess.id();
-        lock(&self.sessions).insert(id, Arc::new(Mutex::new(sess)));
-        lock(&owner.sessions).insert(id);
+        let sess = Arc::new(Mutex::new(sess));
+        lock(&owner.sessions).insert(id, Arc::downgrade(&sess));
+        lock(&self.sessions).insert(id, sess);
         info!("Created session {id}");
         encode(&session::CreateResponse { session_id: id })
     }
@@ -225,8 +241,9 @@ impl Agent {
         let rid = res.id();
         info!("Registering resource {rid} with session {sid}");
         lock(&sess).register(&mut res).map_err(|e| ffi_status(&e))?;
-        lock(&self.resources).insert(rid, Arc::new(Mutex::new(res)));
-        lock(&owner.resources).insert(rid);
+        let res = Arc::new(Mutex::new(res));
+        lock(&owner.resources).insert(rid, Arc::downgrade(&res));
+        lock(&self.resources).insert(rid, res);
         encode(&resource::RegisterResponse { resource_id: rid })
     }
 
@@ -304,8 +321,8 @@ impl Agent {
     /// Releases everything `owner` created that still exists: sessions first (libvaccel
     /// unregisters their resources), then resources (deleting their files).
     pub fn release_owned(&self, owner: &Owner, peer: &str) {
-        let sessions: Vec<i64> = lock(&owner.sessions).drain().collect();
-        let resources: Vec<i64> = lock(&owner.resources).drain().collect();
+        let sessions: Vec<_> = lock(&owner.sessions).drain().collect();
+        let resources: Vec<_> = lock(&owner.resources).drain().collect();
         if sessions.is_empty() && resources.is_empty() {
             return;
         }
@@ -314,18 +331,16 @@ impl Agent {
             sessions.len(),
             resources.len()
         );
-        for id in sessions {
-            let removed = lock(&self.sessions).remove(&id);
-            self.drop_profiler(id);
-            if let Some(sess) = removed {
+        for (id, owned) in sessions {
+            if let Some(sess) = remove_if_same(&self.sessions, id, &owned) {
+                self.drop_profiler(id);
                 drop(lock(&sess));
                 drop(sess);
                 debug!("Destroyed session {id}");
             }
         }
-        for id in resources {
-            let removed = lock(&self.resources).remove(&id);
-            if let Some(res) = removed {
+        for (id, owned) in resources {
+            if let Some(res) = remove_if_same(&self.resources, id, &owned) {
                 drop(lock(&res));
                 drop(res);
                 debug!("Destroyed resource {id}");

@@ -983,3 +983,30 @@ Options:
 ";
     assert_eq!(String::from_utf8_lossy(&out.stdout), want);
 }
+
+/// State is not tied to connections while they live (any connection may use any id, §6.1), and a
+/// disconnect releases only what that connection created and is still there.
+#[test]
+fn ids_are_shared_across_connections() {
+    let dir = common::TempDir::new("shared");
+    let mut agent = Agent::start(Where::Unix(dir.0.join("a.sock")));
+    let rundir = agent.rundir();
+    let mut a = agent.connect();
+    let mut b = agent.connect();
+    let sa = create(&mut a, SYNC);
+    // B uses and destroys A's session.
+    let _: genop::Response = b.ok(SYNC, "Genop", &classify_request(sa));
+    let _: empty::Empty = b.ok(
+        SYNC,
+        "DestroySession",
+        &session::DestroyRequest { session_id: sa },
+    );
+    let sb = create(&mut b, SYNC);
+    drop(a);
+    agent.wait_log("Connection from", Duration::from_secs(5));
+    // B's session survives A's disconnect.
+    let _: genop::Response = b.ok(SYNC, "Genop", &classify_request(sb));
+    assert_eq!(leftovers(&rundir), vec![format!("session.{sb}")]);
+    drop(b);
+    assert!(eventually(Duration::from_secs(10), || leftovers(&rundir).is_empty()));
+}

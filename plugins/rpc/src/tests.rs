@@ -776,6 +776,30 @@ fn entry_points_over_a_unix_socket() {
         marshal::free_tensor(th_out);
     }
 
+    // Several threads share the connection: calls are serialised, each gets its own answer.
+    let workers: Vec<_> = (0..4)
+        .map(|t| {
+            thread::spawn(move || {
+                let mut s = zeroed::<vaccel_session>();
+                s.remote_id = 7;
+                for i in 0..10 {
+                    let a = [t * 100 + i; 4];
+                    let mut out = [0i32; 4];
+                    // SAFETY: arrays of 4 ints.
+                    let rc = unsafe {
+                        rpc_fpga_arraycopy(&mut *s, a.as_ptr().cast_mut(), out.as_mut_ptr(), 4)
+                    };
+                    assert_eq!(rc, 0);
+                    // the fake agent echoes the write argument with its first byte set to 0xaa
+                    assert_eq!(out[0] & 0xff, 0xaa);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+
     // an RPC the agent lacks: EIO; noop answered locally.
     // SAFETY: as above.
     let rc = unsafe { rpc_tflite_model_load(&mut *sess, &mut *res) };
@@ -788,6 +812,16 @@ fn entry_points_over_a_unix_socket() {
 
     let seen = h.join().unwrap();
     let methods: Vec<&str> = seen.iter().map(|r| r.method.as_str()).collect();
+    let ids: Vec<u32> = seen.iter().map(|r| r.stream_id).collect();
+    assert!(ids.windows(2).all(|w| w[1] == w[0] + 2), "{ids:?}");
+    // 10 calls before the threads, then their 40 genops, then the rest.
+    let threads = methods[10..50].to_vec();
+    let methods: Vec<&str> = methods[..10]
+        .iter()
+        .chain(&methods[50..])
+        .copied()
+        .collect();
+    assert_eq!(threads, ["Genop"; 40]);
     assert_eq!(
         methods,
         [

@@ -14,7 +14,7 @@ BUILD   := $(CURDIR)/build
 STAGE   := $(BUILD)/stage
 RELEASE := $(CURDIR)/target/release
 
-PLUGINS := noop exec mbench
+PLUGINS := noop exec mbench rpc
 
 .PHONY: all rust examples stage install lint test run clean
 
@@ -30,17 +30,20 @@ stage: rust
 	ln -sf libvaccel.so.$(VERSION) $(STAGE)/lib/libvaccel.so.0
 	ln -sf libvaccel.so.0 $(STAGE)/lib/libvaccel.so
 	for p in $(PLUGINS); do install -m 0755 $(RELEASE)/libvaccel_$$p.so $(STAGE)/lib/libvaccel-$$p.so; done
+	install -m 0755 $(RELEASE)/vaccel-rpc-agent $(STAGE)/bin/vaccel-rpc-agent
 	cp -r include/. $(STAGE)/include/
 	cp -r data/images data/labels data/input data/models $(STAGE)/share/vaccel/
 	$(MAKE) -C examples LIBDIR=$(STAGE)/lib OUT=$(BUILD)/examples all
 	for f in $(BUILD)/examples/*; do [ -f "$$f" ] && [ -x "$$f" ] || continue; \
 	  case "$$f" in *.so) install -m 0755 "$$f" $(STAGE)/lib/ ;; *) install -m 0755 "$$f" $(STAGE)/bin/ ;; esac; done
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' vaccel.pc.in > $(STAGE)/lib/pkgconfig/vaccel.pc
+	for pc in vaccel vaccel-rpc; do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $$pc.pc.in > $(STAGE)/lib/pkgconfig/$$pc.pc; done
 
 install: stage
 	mkdir -p $(PREFIX)
 	cp -a $(STAGE)/. $(PREFIX)/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' vaccel.pc.in > $(PREFIX)/lib/pkgconfig/vaccel.pc
+	for pc in vaccel vaccel-rpc; do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $$pc.pc.in > $(PREFIX)/lib/pkgconfig/$$pc.pc; done
 
 run: stage
 	VACCEL_PLUGINS=libvaccel-noop.so $(STAGE)/bin/classify $(STAGE)/share/vaccel/images/example.jpg 1
@@ -56,6 +59,7 @@ test: stage lint
 	TEST_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=1 --child-silent-after-fork=yes" \
 	  bash tests/c/api/run.sh $(STAGE)
 	bash tests/run-examples.sh $(STAGE)
+	bash tests/run-examples-rpc.sh $(STAGE) $(STAGE)/bin/vaccel-rpc-agent $(STAGE)/lib/libvaccel-rpc.so
 
 clean:
 	$(CARGO) clean

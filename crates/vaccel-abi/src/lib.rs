@@ -12,6 +12,7 @@
 
 pub mod error;
 pub mod ops;
+pub mod sig;
 pub mod structs;
 pub mod types;
 

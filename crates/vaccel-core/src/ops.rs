@@ -7,7 +7,7 @@
 
 use std::ffi::{c_char, c_int, c_uchar, c_void};
 
-use vaccel_abi::{self as abi, OpType, vaccel_arg, vaccel_resource, vaccel_session};
+use vaccel_abi::{self as abi, OpType, sig, vaccel_arg, vaccel_resource, vaccel_session};
 use vaccel_abi::{vaccel_tf_buffer, vaccel_tf_node, vaccel_tf_status, vaccel_tf_tensor};
 use vaccel_abi::{vaccel_tflite_tensor, vaccel_torch_buffer, vaccel_torch_tensor};
 
@@ -50,13 +50,16 @@ pub unsafe fn dispatch(
     }
 }
 
-/// Casts an op implementation to its C signature. Used inside the callers' `unsafe` blocks,
-/// whose safety argument is that plugins register for each op a function with that op's
-/// signature (§15.2).
-macro_rules! as_fn {
-    ($f:expr, fn($($t:ty),* $(,)?)) => {
-        std::mem::transmute::<*mut c_void, unsafe extern "C" fn($($t),*) -> c_int>($f)
-    };
+/// Casts an op implementation to its C signature `F`, one of the [`sig`] types.
+///
+/// # Safety
+/// `f` must be a function with signature `F`: plugins register for each op a function with that
+/// op's signature (§15.2), and callers pick `F` from the op they dispatched.
+unsafe fn as_fn<F: Copy>(f: *mut c_void) -> F {
+    const { assert!(std::mem::size_of::<F>() == std::mem::size_of::<*mut c_void>()) };
+    // SAFETY: `F` is a function-pointer type of pointer size (checked above); the caller
+    // guarantees `f` has that signature.
+    unsafe { std::mem::transmute_copy(&f) }
 }
 
 /// `vaccel_noop`.
@@ -65,11 +68,7 @@ macro_rules! as_fn {
 /// As for the C function: `sess` NULL or valid.
 pub unsafe fn noop(sess: *mut vaccel_session) -> c_int {
     // SAFETY: forwarded contract; the callee has the noop signature.
-    unsafe {
-        dispatch(sess, OpType::Noop, None, |f| {
-            as_fn!(f, fn(*mut vaccel_session))(sess)
-        })
-    }
+    unsafe { dispatch(sess, OpType::Noop, None, |f| as_fn::<sig::Noop>(f)(sess)) }
 }
 
 /// `vaccel_exec`.
@@ -88,18 +87,7 @@ pub unsafe fn exec(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::Exec, None, |f| {
-            as_fn!(
-                f,
-                fn(
-                    *mut vaccel_session,
-                    *const c_char,
-                    *const c_char,
-                    *mut vaccel_arg,
-                    usize,
-                    *mut vaccel_arg,
-                    usize,
-                )
-            )(sess, library, fn_symbol, read, nr_read, write, nr_write)
+            as_fn::<sig::Exec>(f)(sess, library, fn_symbol, read, nr_read, write, nr_write)
         })
     }
 }
@@ -124,18 +112,9 @@ pub unsafe fn exec_with_resource(
             OpType::ExecWithResource,
             Some((res, abi::VACCEL_RESOURCE_LIB)),
             |f| {
-                as_fn!(
-                    f,
-                    fn(
-                        *mut vaccel_session,
-                        *mut vaccel_resource,
-                        *const c_char,
-                        *mut vaccel_arg,
-                        usize,
-                        *mut vaccel_arg,
-                        usize,
-                    )
-                )(sess, res, fn_symbol, read, nr_read, write, nr_write)
+                as_fn::<sig::ExecWithResource>(f)(
+                    sess, res, fn_symbol, read, nr_read, write, nr_write,
+                )
             },
         )
     }
@@ -178,23 +157,17 @@ pub unsafe fn image(
                 } else {
                     (out_text, len_out_text)
                 };
-                as_fn!(
-                    f,
-                    fn(
-                        *mut vaccel_session,
-                        *const c_void,
-                        *mut c_uchar,
-                        *mut c_uchar,
-                        usize,
-                        usize,
-                        usize,
-                    )
-                )(sess, img, text, out_imgname, len_img, len, len_out_imgname)
+                as_fn::<sig::ImageClassify>(f)(
+                    sess,
+                    img,
+                    text,
+                    out_imgname,
+                    len_img,
+                    len,
+                    len_out_imgname,
+                )
             } else {
-                as_fn!(
-                    f,
-                    fn(*mut vaccel_session, *const c_void, *mut c_uchar, usize, usize)
-                )(sess, img, out_imgname, len_img, len_out_imgname)
+                as_fn::<sig::ImageOp>(f)(sess, img, out_imgname, len_img, len_out_imgname)
             }
         })
     }
@@ -222,23 +195,7 @@ pub unsafe fn sgemm(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::BlasSgemm, None, |f| {
-            as_fn!(
-                f,
-                fn(
-                    *mut vaccel_session,
-                    i64,
-                    i64,
-                    i64,
-                    f32,
-                    *mut f32,
-                    i64,
-                    *mut f32,
-                    i64,
-                    f32,
-                    *mut f32,
-                    i64,
-                )
-            )(sess, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            as_fn::<sig::BlasSgemm>(f)(sess, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         })
     }
 }
@@ -256,7 +213,7 @@ pub unsafe fn fpga_arraycopy(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::FpgaArraycopy, None, |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut c_int, *mut c_int, usize))(sess, a, out_a, len_a)
+            as_fn::<sig::FpgaArraycopy>(f)(sess, a, out_a, len_a)
         })
     }
 }
@@ -275,10 +232,7 @@ pub unsafe fn fpga_mmult(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::FpgaMmult, None, |f| {
-            as_fn!(
-                f,
-                fn(*mut vaccel_session, *mut f32, *mut f32, *mut f32, usize)
-            )(sess, a, b, c, len_a)
+            as_fn::<sig::FpgaMmult>(f)(sess, a, b, c, len_a)
         })
     }
 }
@@ -298,10 +252,7 @@ pub unsafe fn fpga_parallel(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::FpgaParallel, None, |f| {
-            as_fn!(
-                f,
-                fn(*mut vaccel_session, *mut f32, *mut f32, *mut f32, *mut f32, usize)
-            )(sess, a, b, add_output, mult_output, len_a)
+            as_fn::<sig::FpgaParallel>(f)(sess, a, b, add_output, mult_output, len_a)
         })
     }
 }
@@ -321,10 +272,7 @@ pub unsafe fn fpga_vadd(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::FpgaVectoradd, None, |f| {
-            as_fn!(
-                f,
-                fn(*mut vaccel_session, *mut f32, *mut f32, *mut f32, usize, usize)
-            )(sess, a, b, c, len_a, len_b)
+            as_fn::<sig::FpgaVectoradd>(f)(sess, a, b, c, len_a, len_b)
         })
     }
 }
@@ -347,19 +295,7 @@ pub unsafe fn minmax(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::Minmax, None, |f| {
-            as_fn!(
-                f,
-                fn(
-                    *mut vaccel_session,
-                    *const f64,
-                    c_int,
-                    c_int,
-                    c_int,
-                    *mut f64,
-                    *mut f64,
-                    *mut f64,
-                )
-            )(sess, indata, ndata, low, high, outdata, min, max)
+            as_fn::<sig::Minmax>(f)(sess, indata, ndata, low, high, outdata, min, max)
         })
     }
 }
@@ -378,10 +314,7 @@ pub unsafe fn opencv(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::Opencv, None, |f| {
-            as_fn!(
-                f,
-                fn(*mut vaccel_session, *mut vaccel_arg, c_int, *mut vaccel_arg, c_int)
-            )(sess, read, nr_read, write, nr_write)
+            as_fn::<sig::Opencv>(f)(sess, read, nr_read, write, nr_write)
         })
     }
 }
@@ -399,10 +332,7 @@ pub unsafe fn tf_model_load_unload(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, op, Some((model, abi::VACCEL_RESOURCE_MODEL)), |f| {
-            as_fn!(
-                f,
-                fn(*mut vaccel_session, *mut vaccel_resource, *mut vaccel_tf_status)
-            )(sess, model, status)
+            as_fn::<sig::TfModelLoad>(f)(sess, model, status)
         })
     }
 }
@@ -431,21 +361,7 @@ pub unsafe fn tf_model_run(
             OpType::TfModelRun,
             Some((model, abi::VACCEL_RESOURCE_MODEL)),
             |f| {
-                as_fn!(
-                    f,
-                    fn(
-                        *mut vaccel_session,
-                        *mut vaccel_resource,
-                        *const vaccel_tf_buffer,
-                        *const vaccel_tf_node,
-                        *const *mut vaccel_tf_tensor,
-                        c_int,
-                        *const vaccel_tf_node,
-                        *mut *mut vaccel_tf_tensor,
-                        c_int,
-                        *mut vaccel_tf_status,
-                    )
-                )(
+                as_fn::<sig::TfModelRun>(f)(
                     sess,
                     model,
                     run_options,
@@ -474,7 +390,7 @@ pub unsafe fn model_op(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, op, Some((model, abi::VACCEL_RESOURCE_MODEL)), |f| {
-            as_fn!(f, fn(*mut vaccel_session, *mut vaccel_resource))(sess, model)
+            as_fn::<sig::TfliteModelLoad>(f)(sess, model)
         })
     }
 }
@@ -499,18 +415,9 @@ pub unsafe fn tflite_model_run(
             OpType::TfliteModelRun,
             Some((model, abi::VACCEL_RESOURCE_MODEL)),
             |f| {
-                as_fn!(
-                    f,
-                    fn(
-                        *mut vaccel_session,
-                        *mut vaccel_resource,
-                        *const *mut vaccel_tflite_tensor,
-                        c_int,
-                        *mut *mut vaccel_tflite_tensor,
-                        c_int,
-                        *mut u8,
-                    )
-                )(sess, model, inputs, nr_inputs, outputs, nr_outputs, status)
+                as_fn::<sig::TfliteModelRun>(f)(
+                    sess, model, inputs, nr_inputs, outputs, nr_outputs, status,
+                )
             },
         )
     }
@@ -536,18 +443,7 @@ pub unsafe fn torch_model_run(
             OpType::TorchModelRun,
             Some((model, abi::VACCEL_RESOURCE_MODEL)),
             |f| {
-                as_fn!(
-                    f,
-                    fn(
-                        *mut vaccel_session,
-                        *mut vaccel_resource,
-                        *const vaccel_torch_buffer,
-                        *const *mut vaccel_torch_tensor,
-                        c_int,
-                        *mut *mut vaccel_torch_tensor,
-                        c_int,
-                    )
-                )(
+                as_fn::<sig::TorchModelRun>(f)(
                     sess,
                     model,
                     run_options,
@@ -579,19 +475,7 @@ pub unsafe fn torch_sgemm(
     // SAFETY: forwarded contract.
     unsafe {
         dispatch(sess, OpType::TorchSgemm, None, |f| {
-            as_fn!(
-                f,
-                fn(
-                    *mut vaccel_session,
-                    *mut *mut vaccel_torch_tensor,
-                    *mut *mut vaccel_torch_tensor,
-                    *mut *mut vaccel_torch_tensor,
-                    c_int,
-                    c_int,
-                    c_int,
-                    *mut *mut vaccel_torch_tensor,
-                )
-            )(sess, in_a, in_b, in_c, m, n, k, out)
+            as_fn::<sig::TorchSgemm>(f)(sess, in_a, in_b, in_c, m, n, k, out)
         })
     }
 }

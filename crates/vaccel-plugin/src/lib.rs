@@ -31,7 +31,7 @@ pub mod fmt;
 mod log;
 mod plugin;
 mod prof;
-pub mod sig;
+pub use vaccel_abi::sig;
 mod testing;
 mod util;
 

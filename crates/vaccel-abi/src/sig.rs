@@ -1,21 +1,21 @@
-//! The C type of every op implementation, named after the [`OpType`](crate::abi::OpType)
-//! variants.
+//! The C type of every op implementation, named after the [`OpType`](crate::OpType) variants.
 //!
-//! A plugin op function has exactly the parameter list of the user entry point (spec §15.2);
-//! [`plugin!`](crate::plugin!) casts each function of the op table to the type of its op, so a
-//! wrong signature is a compile error. Image classification uses the 7-parameter form, the other
-//! four image ops the 5-parameter form (§15.4).
+//! A plugin op function has exactly the parameter list of the user entry point (spec §15.2).
+//! These types are the one definition of those signatures: the runtime casts a plugin's
+//! registered function to them before calling it, and the Rust plugin SDK's `plugin!` casts each
+//! function of a plugin's op table to them, so a wrong signature is a compile error on both
+//! sides. Image classification uses the 7-parameter form, the other four image ops the
+//! 5-parameter form (§15.4).
 //!
 //! The session and resource hooks of `struct vaccel_plugin_info` (transport plugins, §14.7) have
-//! their types here too, named after the [`plugin!`](crate::plugin!) keys: [`SessionInit`],
-//! [`SessionRelease`], [`SessionUpdate`], [`ResourceRegister`], [`ResourceUnregister`],
-//! [`ResourceSync`].
+//! their types here too: [`SessionInit`], [`SessionRelease`], [`SessionUpdate`],
+//! [`ResourceRegister`], [`ResourceUnregister`], [`ResourceSync`].
 
 #![allow(non_camel_case_types, non_upper_case_globals)]
 
 use std::ffi::{c_char, c_int, c_void};
 
-use vaccel_abi::{
+use crate::{
     ResourceHook, SessionFlagsHook, SessionHook, vaccel_arg, vaccel_resource, vaccel_session,
     vaccel_tf_buffer, vaccel_tf_node, vaccel_tf_status, vaccel_tf_tensor, vaccel_tflite_tensor,
     vaccel_torch_buffer, vaccel_torch_tensor,

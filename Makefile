@@ -5,7 +5,8 @@
 #                        install <dir>/{lib,include,lib/pkgconfig,bin,share/vaccel}
 #   make test            the whole test suite (cargo tests, C ABI test, examples vs the spec,
 #                        valgrind); needs ../shared beside the checkout for the spec data
-#   make run             the reference scenario end to end (classify with the noop plugin)
+#   make run             the reference scenario end to end: vaccel-rpc-agent with the noop plugin,
+#                        classify through libvaccel-rpc.so
 
 PREFIX  ?= /usr/local
 CARGO   ?= cargo
@@ -46,7 +47,7 @@ install: stage
 	  sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $$pc.pc.in > $(PREFIX)/lib/pkgconfig/$$pc.pc; done
 
 run: stage
-	VACCEL_PLUGINS=libvaccel-noop.so $(STAGE)/bin/classify $(STAGE)/share/vaccel/images/example.jpg 1
+	bash scripts/scenario.sh $(STAGE)
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The reference scenario end to end: vaccel-rpc-agent serving the noop plugin, and the classify
+# example forwarding its call through libvaccel-rpc.so.
+#
+# Usage: scripts/scenario.sh <install-or-stage-dir> [agent address]
+# The address defaults to a unix socket in a temporary directory, so nothing else on the machine
+# can collide with it; pass e.g. tcp://127.0.0.1:65500 for the upstream page's exact setup.
+set -euo pipefail
+stage=$(cd "$1" && pwd)
+dir=$(mktemp -d)
+address=${2:-unix://$dir/agent.sock}
+
+"$stage/bin/vaccel-rpc-agent" -a "$address" --vaccel-config "plugins=$stage/lib/libvaccel-noop.so" \
+  2>"$dir/agent.log" &
+agent=$!
+trap 'kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null; rm -rf "$dir"' EXIT
+
+# Wait (bounded) until the agent accepts connections.
+for _ in $(seq 100); do
+  if grep -q 'Listening on' "$dir/agent.log" 2>/dev/null; then break; fi
+  kill -0 "$agent" 2>/dev/null || { cat "$dir/agent.log" >&2; exit 1; }
+  sleep 0.1
+done
+
+VACCEL_PLUGINS=libvaccel-rpc.so VACCEL_RPC_ADDRESS="$address" \
+  "$stage/bin/classify" "$stage/share/vaccel/images/example.jpg" 1

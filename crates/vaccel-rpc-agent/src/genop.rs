@@ -17,12 +17,31 @@
 //! Peak memory for a genop is therefore the request frame plus a few small allocations. Streamed
 //! (`GenopStream`) arguments are reassembled from chunks into owned buffers, which the op also
 //! writes in place.
+//!
+//! # How much a stream may carry
+//!
+//! Each frame of a stream is bounded by the ttrpc limit of §2.4 (1 GiB), as every frame is; the
+//! reassembled stream is not, since streaming exists precisely to lift that ceiling (issue 3:
+//! "no 1 GiB ceiling"). It has its own bound instead, [`StreamAssembler`]'s limit: the bytes held
+//! for one open stream — argument data plus a fixed [`ARG_OVERHEAD`] per argument, so that a
+//! flood of empty arguments is bounded too — may not exceed
+//! `VACCEL_RPC_AGENT_MAX_STREAM` bytes (default [`DEFAULT_MAX_STREAM`], 16 GiB; the value may
+//! carry a binary `K`, `M`, `G` or `T` suffix, see [`parse_size`]). The sum is checked as each
+//! Data message arrives, before its bytes are appended, and nothing is reserved from what a peer
+//! claims (an argument's `size` or `parts`), so the agent never holds more than the limit plus
+//! one frame for a stream. A stream over the limit is answered `RESOURCE_EXHAUSTED` when it
+//! closes, its data is released at once, and the rest of its messages are read and dropped; the
+//! connection stays usable. The limit is per stream (a connection may have at most
+//! [`crate::server::MAX_IN_FLIGHT`] open). It is an environment variable rather than an option so
+//! that `--help` stays the official agent's text (§7.1).
+//!
+//! The reply is still one Response frame (§2.6), so the write arguments of a streamed genop must
+//! fit 1 GiB together: a larger reply is replaced by the oversize status of §2.4.
 
 use vaccel_rpc_proto::abi::vaccel_arg;
 use vaccel_rpc_proto::bytes::{Bytes, BytesMut};
 use vaccel_rpc_proto::error::{Error as VError, error_to_status};
-use vaccel_rpc_proto::frame::MAX_PAYLOAD;
-use vaccel_rpc_proto::ttrpc::Status;
+use vaccel_rpc_proto::ttrpc::{Code, Status};
 use vaccel_rpc_proto::{Message, genop};
 
 use crate::service::{Agent, check_id, ffi_status, lock, monotonic_ns};
@@ -118,32 +137,106 @@ impl Call {
     }
 }
 
-/// Reassembles the messages of a `GenopStream` (§10.2).
-#[derive(Debug, Default)]
+/// The environment variable bounding a reassembled `GenopStream` (bytes, optional binary suffix).
+pub const MAX_STREAM_ENV: &str = "VACCEL_RPC_AGENT_MAX_STREAM";
+/// The default bound of a reassembled `GenopStream`: 16 GiB.
+pub const DEFAULT_MAX_STREAM: u64 = 16 << 30;
+/// What one argument of a stream costs besides its data (its [`ArgSpec`] and vector slot).
+pub const ARG_OVERHEAD: u64 = 64;
+
+/// Parses a byte count: decimal digits with an optional binary suffix `K`, `M`, `G` or `T`
+/// (upper or lower case, optionally followed by `iB` or `B`): `1048576`, `1M`, `16GiB`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let (num, suffix) = t.split_at(digits);
+    let shift = match suffix.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "Invalid size `{s}`: expected bytes, e.g. 1048576, 512M or 16G"
+            ));
+        }
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("Invalid size `{s}`: expected bytes, e.g. 1048576, 512M or 16G"))?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("Invalid size `{s}`: too large"))
+}
+
+/// The stream bound from [`MAX_STREAM_ENV`] (unset or empty: [`DEFAULT_MAX_STREAM`]).
+pub fn max_stream_from_env() -> Result<u64, String> {
+    match std::env::var(MAX_STREAM_ENV) {
+        Ok(v) if !v.trim().is_empty() => {
+            parse_size(&v).map_err(|e| format!("{MAX_STREAM_ENV}: {e}"))
+        }
+        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(DEFAULT_MAX_STREAM),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(format!("{MAX_STREAM_ENV} is not valid UTF-8"))
+        }
+    }
+}
+
+/// Reassembles the messages of a `GenopStream` (§10.2), holding at most `limit` bytes.
+#[derive(Debug)]
 pub struct StreamAssembler {
     session_id: i64,
     read: Vec<ArgSpec>,
     write: Vec<ArgSpec>,
     pending_read: Option<Vec<u8>>,
     pending_write: Option<Vec<u8>>,
-    /// Bytes held so far (bounded by the agent's frame limit).
-    held: usize,
+    /// Bytes held so far: argument data plus [`ARG_OVERHEAD`] per argument.
+    held: u64,
+    /// The most `held` may reach (not the per-frame limit: see the module docs).
+    limit: u64,
 }
 
 impl StreamAssembler {
-    /// Adds one Data message.
+    /// An empty stream that may hold up to `limit` bytes.
+    pub fn new(limit: u64) -> StreamAssembler {
+        StreamAssembler {
+            session_id: 0,
+            read: Vec::new(),
+            write: Vec::new(),
+            pending_read: None,
+            pending_write: None,
+            held: 0,
+            limit,
+        }
+    }
+
+    /// Bytes held so far (data plus per-argument overhead).
+    pub fn held(&self) -> u64 {
+        self.held
+    }
+
+    /// Adds one Data message, or refuses it (holding nothing more) if the stream would then hold
+    /// more than its limit.
     pub fn push(&mut self, msg: genop::Request) -> Result<(), Status> {
-        self.session_id = msg.session_id;
-        let total: usize = msg
+        let cost: u64 = msg
             .read_args
             .iter()
             .chain(&msg.write_args)
-            .map(|a| a.buf.len())
+            .map(|a| a.buf.len() as u64 + ARG_OVERHEAD)
             .sum();
-        self.held = self.held.saturating_add(total);
-        if self.held > MAX_PAYLOAD as usize {
-            return Err(Status::oversize(self.held as u64, MAX_PAYLOAD));
+        let held = self.held.saturating_add(cost);
+        if held > self.limit {
+            return Err(Status::new(
+                Code::ResourceExhausted,
+                format!(
+                    "streamed genop of more than {} bytes exceeds the agent's limit of {} bytes \
+                     ({MAX_STREAM_ENV})",
+                    held, self.limit
+                ),
+            ));
         }
+        self.held = held;
+        self.session_id = msg.session_id;
         let chunked = |v: &Vec<genop::Arg>| v.len() == 1 && v[0].parts > 0;
         if chunked(&msg.read_args) || chunked(&msg.write_args) {
             for (args, pending, out) in [
@@ -482,7 +575,7 @@ mod tests {
 
     #[test]
     fn stream_reassembles_chunks() {
-        let mut s = StreamAssembler::default();
+        let mut s = StreamAssembler::new(DEFAULT_MAX_STREAM);
         let arg = |buf: &[u8], parts, part_no| genop::Arg {
             buf: Bytes::copy_from_slice(buf),
             size: 6,
@@ -520,6 +613,105 @@ mod tests {
         match &call.read[1].buf {
             Buf::Owned(v) => assert_eq!(v, b"abcdef"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    fn data(session_id: i64, buf: Bytes) -> genop::Request {
+        genop::Request {
+            session_id,
+            read_args: vec![genop::Arg {
+                size: buf.len() as u32,
+                buf,
+                arg_type: 2,
+                ..Default::default()
+            }],
+            write_args: vec![],
+        }
+    }
+
+    /// The reassembled total is compared with the stream's own limit, not with the 1 GiB frame
+    /// limit: 65 messages of 16 MiB (all slices of one buffer, so only 16 MiB is allocated) add
+    /// up to more than 1 GiB and are all accepted.
+    #[test]
+    fn stream_total_is_not_bounded_by_the_frame_limit() {
+        use vaccel_rpc_proto::frame::MAX_PAYLOAD;
+        const CHUNK: usize = 16 << 20;
+        let buf = Bytes::from(vec![0xa5u8; CHUNK]);
+        let mut s = StreamAssembler::new(DEFAULT_MAX_STREAM);
+        for _ in 0..65 {
+            s.push(data(3, buf.clone())).unwrap();
+        }
+        assert!(s.held() > u64::from(MAX_PAYLOAD), "{}", s.held());
+        assert_eq!(s.held(), 65 * (CHUNK as u64 + ARG_OVERHEAD));
+        let call = s.finish();
+        assert_eq!(call.read.len(), 65);
+        assert!(DEFAULT_MAX_STREAM > u64::from(MAX_PAYLOAD));
+    }
+
+    #[test]
+    fn stream_over_its_limit_is_refused_before_holding_more() {
+        let limit = 1000 + 2 * ARG_OVERHEAD;
+        let mut s = StreamAssembler::new(limit);
+        s.push(data(1, Bytes::from(vec![1u8; 600]))).unwrap();
+        // Exactly at the limit is fine.
+        s.push(data(1, Bytes::from(vec![2u8; 400]))).unwrap();
+        assert_eq!(s.held(), limit);
+        // One more byte (a chunk, whose claimed size and parts are not trusted) is not.
+        let e = s
+            .push(genop::Request {
+                session_id: 1,
+                read_args: vec![],
+                write_args: vec![genop::Arg {
+                    buf: Bytes::from_static(&[0]),
+                    size: u32::MAX,
+                    parts: 1000,
+                    part_no: 1,
+                    ..Default::default()
+                }],
+            })
+            .unwrap_err();
+        assert_eq!(e.code, Code::ResourceExhausted as i32);
+        assert!(
+            e.message.contains(&format!("limit of {limit} bytes"))
+                && e.message.contains(MAX_STREAM_ENV),
+            "{}",
+            e.message
+        );
+        assert_eq!(s.held(), limit, "nothing of the refused message is kept");
+        assert!(s.pending_write.is_none());
+        // Empty arguments cost something too: a flood of them hits the limit.
+        let mut s = StreamAssembler::new(10 * ARG_OVERHEAD);
+        let empties = genop::Request {
+            session_id: 1,
+            read_args: vec![genop::Arg::default(); 11],
+            write_args: vec![],
+        };
+        assert!(s.push(empties).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
+        assert_eq!(parse_size(" 64M "), Ok(64 << 20));
+        assert_eq!(parse_size("16G"), Ok(DEFAULT_MAX_STREAM));
+        assert_eq!(parse_size("2gb"), Ok(2 << 30));
+        assert_eq!(parse_size("1T"), Ok(1 << 40));
+        assert_eq!(parse_size("100b"), Ok(100));
+        for bad in [
+            "",
+            "M",
+            "-1",
+            "1.5G",
+            "1 G",
+            "12X",
+            "0x10",
+            "99999999999999999999",
+            "20000000T",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
         }
     }
 }

@@ -32,6 +32,10 @@
 //!   is allocated up front; bind errors exit with status 1 and a message instead of a panic; a
 //!   stale unix socket file is replaced; `-V/--version` exists; the TF methods are served on all
 //!   targets.
+//! - `GenopStream` is not capped at 1 GiB: each frame still is (§2.4), the reassembled stream is
+//!   bounded by `VACCEL_RPC_AGENT_MAX_STREAM` (bytes, `K`/`M`/`G`/`T` suffixes; default 16 GiB),
+//!   checked as the chunks arrive ([`genop`]). An environment variable, so that `--help` keeps
+//!   the official text; an invalid value makes the agent exit with status 1 and a message.
 //!
 //! Dependencies: `tokio` (the async server, signals), `clap` (the command line of §7.1, with the
 //! exact help text of the official agent), `libc` (AF_VSOCK), `thiserror`, and the two vAccel
@@ -87,6 +91,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let max_stream = match genop::max_stream_from_env() {
+        Ok(n) => n,
+        Err(e) => {
+            error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let previous = std::env::var_os("VACCEL_BOOTSTRAP_ENABLED");
     if cli.vaccel_config.is_some() {
         // SAFETY: still single-threaded: no runtime, no library loaded yet.
@@ -131,11 +142,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = rt.block_on(run(
-        address,
-        cli.server_address,
-        Arc::new(Agent::new(vaccel)),
-    ));
+    let mut agent = Agent::new(vaccel);
+    agent.max_stream = max_stream;
+    let code = rt.block_on(run(address, cli.server_address, Arc::new(agent)));
     // Do not wait for calls still running in blocking threads.
     rt.shutdown_background();
     code

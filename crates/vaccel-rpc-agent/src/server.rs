@@ -19,6 +19,7 @@
 //! | undecodable request message | `INVALID_ARGUMENT` with the decode error; the connection stays up (upstream closes it, §12 item 8) |
 //! | unknown service / method | `INVALID_ARGUMENT "/<service>/<method> does not exist"` (sync service, vector C9) or the async texts of vectors C12/C13 |
 //! | Data frame for no open stream | `INVALID_ARGUMENT "Stream is no longer active"` |
+//! | `GenopStream` holding more than `VACCEL_RPC_AGENT_MAX_STREAM` bytes (default 16 GiB; each frame is still limited to 1 GiB) | log line, the stream's data freed at once, its remaining messages dropped, `RESOURCE_EXHAUSTED` on close; the connection stays up ([`crate::genop`]) |
 //!
 //! When the connection ends, the calls still running are awaited and then everything the client
 //! created is released ([`Agent::release_owned`]).
@@ -88,7 +89,22 @@ pub async fn serve(stream: Box<dyn Stream>, peer: String, agent: Arc<Agent>) {
 /// An open `GenopStream`.
 struct OpenStream {
     assembler: StreamAssembler,
+    /// The answer once a message was refused; later messages are read and dropped.
     failed: Option<Status>,
+}
+
+impl OpenStream {
+    /// Once the stream has failed, frees what it holds instead of keeping it until the close.
+    fn release_if_failed(&mut self, peer: &str, stream_id: u32) {
+        if let Some(status) = &self.failed {
+            warning!(
+                "Client {peer}: GenopStream {stream_id} refused ({} bytes held, now released): {}",
+                self.assembler.held(),
+                status.message
+            );
+            self.assembler = StreamAssembler::new(0);
+        }
+    }
 }
 
 struct Conn {
@@ -195,7 +211,7 @@ fn dispatch(
             .unwrap_or_else(|| Err(Status::not_supported(service.name(), method.name()))),
         // A GenopStream request without REMOTE_OPEN carries its only message as payload.
         Method::GenopStream => {
-            let mut a = StreamAssembler::default();
+            let mut a = StreamAssembler::new(agent.max_stream);
             a.push(decode(payload)?)?;
             crate::genop::run(agent, a.finish())
         }
@@ -327,7 +343,7 @@ impl Conn {
                 return;
             }
             let mut open = OpenStream {
-                assembler: StreamAssembler::default(),
+                assembler: StreamAssembler::new(self.agent.max_stream),
                 failed: None,
             };
             if fl & flags::NO_DATA == 0 && !req.payload.is_empty() {
@@ -335,6 +351,7 @@ impl Conn {
                     Ok(m) => open.failed = open.assembler.push(m).err(),
                     Err(s) => open.failed = Some(s),
                 }
+                open.release_if_failed(&self.peer, stream_id);
             }
             self.streams.insert(stream_id, open);
             return;
@@ -365,6 +382,7 @@ impl Conn {
                 Ok(m) => open.failed = open.assembler.push(m).err(),
                 Err(s) => open.failed = Some(s),
             }
+            open.release_if_failed(&self.peer, stream_id);
         }
         if fl & flags::REMOTE_CLOSED == 0 {
             return;

@@ -40,6 +40,9 @@ pub struct Agent {
     resources: Mutex<HashMap<i64, Shared<Resource<'static>>>>,
     /// Genop timings per session, when libvaccel profiling is enabled (§6.10).
     profilers: Option<Mutex<HashMap<i64, BTreeMap<String, profiling::Region>>>>,
+    /// The most bytes one `GenopStream` may hold while it is reassembled
+    /// ([`crate::genop::MAX_STREAM_ENV`]).
+    pub max_stream: u64,
 }
 
 /// Component name of the agent's profiler and prefix of its region names.
@@ -119,6 +122,7 @@ impl Agent {
             sessions: Mutex::default(),
             resources: Mutex::default(),
             profilers: profiling.then(Mutex::default),
+            max_stream: crate::genop::DEFAULT_MAX_STREAM,
         }
     }
 

@@ -372,15 +372,29 @@ fn handshake_too_long() -> io::Error {
     )
 }
 
+/// A read or write timeout of the socket during the handshake (`EAGAIN` from `SO_RCVTIMEO`).
+fn handshake_timeout(e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => io::Error::new(
+            io::ErrorKind::TimedOut,
+            "timed out waiting for the hybrid vsock handshake reply",
+        ),
+        _ => e,
+    }
+}
+
 /// Performs the hybrid-vsock handshake on a freshly connected unix stream: writes
 /// `CONNECT <port>\n`, reads the reply one byte at a time (so no frame byte after it is consumed)
-/// and returns the host-side port of `OK <n>\n`.
+/// and returns the host-side port of `OK <n>\n`. A socket read or write timeout (set by the
+/// caller) ends it with [`io::ErrorKind::TimedOut`].
 pub fn hybrid_vsock_connect<S: Read + Write + ?Sized>(
     stream: &mut S,
     port: u32,
 ) -> io::Result<u32> {
-    stream.write_all(connect_line(port).as_bytes())?;
-    stream.flush()?;
+    stream
+        .write_all(connect_line(port).as_bytes())
+        .map_err(handshake_timeout)?;
+    stream.flush().map_err(handshake_timeout)?;
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     loop {
@@ -390,7 +404,7 @@ pub fn hybrid_vsock_connect<S: Read + Write + ?Sized>(
             Ok(_) if line.len() >= MAX_HANDSHAKE_LINE => return Err(handshake_too_long()),
             Ok(_) => line.push(byte[0]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(handshake_timeout(e)),
         }
     }
 }
@@ -692,6 +706,28 @@ mod tests {
             let e = hybrid_vsock_connect(&mut s, 1).unwrap_err();
             assert_eq!(e.kind(), kind, "{input:?}: {e}");
         }
+
+        // A socket read timeout (EAGAIN) reads as a handshake timeout.
+        struct Silent;
+        impl Read for Silent {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::WouldBlock.into())
+            }
+        }
+        impl Write for Silent {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let e = hybrid_vsock_connect(&mut Silent, 1).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(
+            e.to_string(),
+            "timed out waiting for the hybrid vsock handshake reply"
+        );
     }
 
     #[cfg(feature = "tokio")]

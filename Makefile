@@ -54,6 +54,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 test: stage lint
+	$(CARGO) build --workspace
 	$(CARGO) test --workspace
 	bash tests/c/run-abi-test.sh
 	bash tests/c/api/run.sh $(STAGE)

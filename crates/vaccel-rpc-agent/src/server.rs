@@ -18,6 +18,7 @@
 //! | undecodable `ttrpc.Request` | `INVALID_ARGUMENT` with the decode error (sync server) |
 //! | undecodable request message | `INVALID_ARGUMENT` with the decode error; the connection stays up (upstream closes it, §12 item 8) |
 //! | unknown service / method | `INVALID_ARGUMENT "/<service>/<method> does not exist"` (sync service, vector C9) or the async texts of vectors C12/C13 |
+//! | `genop.Request` (unary or stream message) with more than 65 536 arguments | `INVALID_ARGUMENT "genop request with more than 65536 arguments"`, found by counting fields before decoding ([`crate::genop::MAX_GENOP_ARGS`]) |
 //! | Data frame for no open stream | `INVALID_ARGUMENT "Stream is no longer active"` |
 //! | `GenopStream` holding more than `VACCEL_RPC_AGENT_MAX_STREAM` bytes (default 16 GiB; each frame is still limited to 1 GiB) | log line, the stream's data freed at once, its remaining messages dropped, `RESOURCE_EXHAUSTED` on close; the connection stays up ([`crate::genop`]) |
 //!
@@ -173,6 +174,13 @@ fn decode<M: Message + Default>(payload: Bytes) -> Result<M, Status> {
     M::decode(payload).map_err(|e| Status::new(Code::InvalidArgument, e.to_string()))
 }
 
+/// Decodes a `genop.Request`, refusing first (without decoding) one with more arguments than
+/// [`crate::genop::MAX_GENOP_ARGS`].
+fn decode_genop(payload: Bytes) -> Result<genop::Request, Status> {
+    crate::genop::check_arg_count(&payload)?;
+    decode(payload)
+}
+
 fn one(r: Reply) -> Result<Vec<Bytes>, Status> {
     r.map(|b| if b.is_empty() { Vec::new() } else { vec![b] })
 }
@@ -196,7 +204,7 @@ fn dispatch(
         Method::ImageClassification => one(agent.image_classification(decode(payload)?)),
         Method::GetProfiler => one(agent.get_profiler(decode(payload)?)),
         Method::Genop => {
-            let msg: genop::Request = decode(payload)?;
+            let msg = decode_genop(payload)?;
             let call = Call::from_unary(msg, frame)?;
             crate::genop::run(agent, call)
         }
@@ -212,7 +220,7 @@ fn dispatch(
         // A GenopStream request without REMOTE_OPEN carries its only message as payload.
         Method::GenopStream => {
             let mut a = StreamAssembler::new(agent.max_stream);
-            a.push(decode(payload)?)?;
+            a.push(decode_genop(payload)?)?;
             crate::genop::run(agent, a.finish())
         }
     }
@@ -347,7 +355,7 @@ impl Conn {
                 failed: None,
             };
             if fl & flags::NO_DATA == 0 && !req.payload.is_empty() {
-                match decode::<genop::Request>(req.payload) {
+                match decode_genop(req.payload) {
                     Ok(m) => open.failed = open.assembler.push(m).err(),
                     Err(s) => open.failed = Some(s),
                 }
@@ -378,7 +386,7 @@ impl Conn {
             return;
         };
         if fl & flags::NO_DATA == 0 && open.failed.is_none() {
-            match decode::<genop::Request>(payload.clone()) {
+            match decode_genop(payload.clone()) {
                 Ok(m) => open.failed = open.assembler.push(m).err(),
                 Err(s) => open.failed = Some(s),
             }

@@ -1219,3 +1219,60 @@ fn genop_stream_over_one_gib() {
         t.elapsed().as_secs_f64()
     );
 }
+
+/// A genop request of many empty arguments (2 bytes each on the wire, ~56 bytes each decoded) is
+/// refused before decoding, unary or streamed, and the agent's memory stays near the frame size.
+#[test]
+fn too_many_genop_arguments() {
+    let dir = common::TempDir::new("many-args");
+    let agent = Agent::start(Where::Unix(dir.0.join("a.sock")));
+    let mut c = agent.connect();
+    let sid = create(&mut c, SYNC);
+    let want = "genop request with more than 65536 arguments";
+    let many = |n: usize| genop::Request {
+        session_id: sid,
+        read_args: vec![genop::Arg::default(); n],
+        write_args: vec![],
+    };
+    for service in [SYNC, ASYNC] {
+        let st = c.call(service, "Genop", &many(65_537)).status.unwrap();
+        assert_eq!(
+            (st.code, st.message.as_str()),
+            (Code::InvalidArgument as i32, want)
+        );
+    }
+    let st = stream_call(&mut c, &[many(10), many(65_537), many(10)])
+        .status
+        .unwrap();
+    assert_eq!(
+        (st.code, st.message.as_str()),
+        (Code::InvalidArgument as i32, want)
+    );
+    // 8 Mi empty arguments in a 16 MiB frame: refused without decoding them (about 450 MiB
+    // decoded).
+    let before = agent.mem_kib("VmHWM:");
+    let n = 8 << 20;
+    let mut payload = Vec::with_capacity(2 * n + 2);
+    payload.extend_from_slice(&[0x08, sid as u8]);
+    for _ in 0..n {
+        payload.extend_from_slice(&[0x12, 0x00]);
+    }
+    let env = ttrpc::Request {
+        service: SYNC.into(),
+        method: "Genop".into(),
+        payload: payload.into(),
+        ..Default::default()
+    };
+    let id = c.next_id();
+    c.write_frame(&Frame::from_message(id, FrameType::Request, 0, &env));
+    let (_, resp) = c.read_response();
+    assert_eq!(resp.status.unwrap().message, want);
+    let after = agent.mem_kib("VmHWM:");
+    assert!(
+        after < before + 96 * 1024,
+        "peak RSS grew from {before} KiB to {after} KiB"
+    );
+    // Still served.
+    let r: genop::Response = c.ok(SYNC, "Genop", &classify_request(sid));
+    assert_eq!(r.write_args.len(), 2);
+}

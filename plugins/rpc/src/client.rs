@@ -166,16 +166,60 @@ pub fn connect(address: &Address, timeout: Duration) -> io::Result<Stream> {
         Address::Vsock { cid, port } => Ok(Stream::Vsock(vsock_connect(*cid, *port, timeout)?)),
         Address::HybridVsock { path, port } => {
             let s = UnixStream::connect(path)?;
-            s.set_read_timeout(Some(timeout))?;
-            s.set_write_timeout(Some(timeout))?;
-            let mut stream = Stream::Unix(s);
-            vaccel_rpc_proto::address::hybrid_vsock_connect(&mut stream, *port)?;
+            let mut hs = Deadline {
+                stream: Stream::Unix(s),
+                deadline: std::time::Instant::now() + timeout,
+            };
+            vaccel_rpc_proto::address::hybrid_vsock_connect(&mut hs, *port)?;
+            let stream = hs.stream;
             if let Stream::Unix(s) = &stream {
                 s.set_read_timeout(None)?;
                 s.set_write_timeout(None)?;
             }
             Ok(stream)
         }
+    }
+}
+
+/// A unix stream whose every read and write must end by `deadline`: the hybrid-vsock handshake
+/// as a whole (not each byte of the reply) is bounded by the connect timeout.
+struct Deadline {
+    stream: Stream,
+    deadline: std::time::Instant,
+}
+
+impl Deadline {
+    /// Sets the socket timeouts to the time left, or fails once it is spent.
+    fn arm(&self) -> io::Result<()> {
+        let left = self
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        if let Stream::Unix(s) = &self.stream {
+            s.set_read_timeout(Some(left))?;
+            s.set_write_timeout(Some(left))?;
+        }
+        Ok(())
+    }
+}
+
+impl Read for Deadline {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.stream.read(buf)
+    }
+}
+
+impl Write for Deadline {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 

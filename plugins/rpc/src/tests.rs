@@ -934,6 +934,40 @@ mod connect {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// A muxer that sends its reply one byte at a time, each within the timeout: the handshake
+    /// as a whole still ends at the connect timeout.
+    #[test]
+    fn hybrid_vsock_handshake_has_one_deadline() {
+        let dir = std::env::temp_dir().join(format!("vaccel-rpc-hv-slow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v.sock");
+        let _ = std::fs::remove_file(&path);
+        let l = UnixListener::bind(&path).unwrap();
+        let h = thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut line = String::new();
+            BufReader::new(&mut s).read_line(&mut line).unwrap();
+            // 20 bytes, 100 ms apart, until the client hangs up.
+            for b in b"OK 123456789012345\n" {
+                if s.write_all(&[*b]).is_err() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let addr: Address = format!("hvsock://{}:2048", path.display()).parse().unwrap();
+        let start = Instant::now();
+        let e = connect(&addr, Duration::from_millis(400)).unwrap_err();
+        let took = start.elapsed();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+        assert!(
+            took >= Duration::from_millis(400) && took < Duration::from_millis(1500),
+            "{took:?}"
+        );
+        h.join().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn writes_to_a_closed_peer_fail_with_epipe() {
         let (a, b) = UnixStream::pair().unwrap();

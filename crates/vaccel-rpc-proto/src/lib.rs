@@ -21,6 +21,9 @@
 //!   [`profiling`], [`tf`], [`tflite`], [`torch`];
 //! - [`error`] also holds the error contract of §5: [`error::error_to_status`] (agent side) and
 //!   [`error::status_to_errno`] (client side);
+//! - [`bound`]: a wire-level walk that refuses, before prost decodes it, a message with more
+//!   than 65 536 repeated elements (a few bytes each on the wire, tens of bytes each decoded) or
+//!   malformed; [`bound::Bounded::decode_bounded`] is the checked decode;
 //! - [`address`]: the `tcp://`, `unix://`, `vsock://` and hybrid-vsock address syntax (§2.8), the
 //!   `VACCEL_RPC_ADDRESS`/`VACCEL_RPC_ADDR` lookup, and the hybrid-vsock `CONNECT` handshake.
 //!
@@ -61,6 +64,7 @@
 #![forbid(unsafe_code)]
 
 pub mod address;
+pub mod bound;
 pub mod error;
 pub mod frame;
 mod messages;

@@ -1,7 +1,7 @@
 //! The golden wire vectors of spec §11 and the raw captures of `data/wire-capture.log`.
 //!
 //! Every frame is decoded and re-encoded byte for byte at each level — header, ttrpc envelope,
-//! vAccel message, `vaccel.Error` detail — and the error statuses are rebuilt from their decoded
+//! vAccel message, `vaccel.Error` detail — every message passes the pre-decode bound of `bound` first, and the error statuses are rebuilt from their decoded
 //! `vaccel.Error` with [`error_to_status`], so the agent-side texts are checked too. The spec and
 //! the captures are parsed at test time when `../shared` is beside the checkout; a handful of
 //! vectors is embedded below (in the spec's own notation) and also built from typed values, so
@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use vaccel_rpc_proto::bound::{self, Bounded};
 use vaccel_rpc_proto::error::{self, error_to_status};
 use vaccel_rpc_proto::frame::{FrameCodec, FrameHeader, FrameType, MAX_PAYLOAD, flags};
 use vaccel_rpc_proto::service::{ASYNC_SERVICE, SYNC_SERVICE};
@@ -286,9 +287,12 @@ fn spec_vectors(spec: &str) -> Vec<Vector> {
 // ---------------------------------------------------------------------------------------------
 // Checks.
 
-/// Decodes `bytes` as the message named `type_name` and re-encodes it.
+/// Decodes `bytes` as the message named `type_name` and re-encodes it; the pre-decode bound
+/// ([`bound::check`]) accepts it first.
 fn reencode_as(type_name: &str, bytes: &[u8]) -> Vec<u8> {
-    fn re<M: Message + Default>(bytes: &[u8]) -> Vec<u8> {
+    fn re<M: Bounded>(bytes: &[u8]) -> Vec<u8> {
+        bound::check(M::SCHEMA, bytes)
+            .unwrap_or_else(|e| panic!("{}: {e}", std::any::type_name::<M>()));
         M::decode(bytes)
             .unwrap_or_else(|e| panic!("{}: {e}", std::any::type_name::<M>()))
             .encode_to_vec()
@@ -390,6 +394,7 @@ impl Checker {
         let frame_type = frame_type.unwrap_or_else(|| panic!("{what}: role unknown"));
         match frame_type {
             FrameType::Request => {
+                bound::check(<ttrpc::Request as Bounded>::SCHEMA, payload).unwrap();
                 let req = ttrpc::Request::decode(payload).unwrap();
                 assert_eq!(req.encode_to_vec(), payload, "{what}: ttrpc.Request");
                 assert_eq!(req.timeout_nano, 0);
@@ -411,6 +416,7 @@ impl Checker {
                 }
             }
             FrameType::Response => {
+                bound::check(<ttrpc::Response as Bounded>::SCHEMA, payload).unwrap();
                 let resp = ttrpc::Response::decode(payload).unwrap();
                 assert_eq!(resp.encode_to_vec(), payload, "{what}: ttrpc.Response");
                 let status = resp.status.as_ref().expect("status always present");

@@ -137,63 +137,6 @@ impl Call {
     }
 }
 
-/// Most arguments (read and write together) one encoded `genop.Request` may carry: a unary
-/// `Genop` or one message of a stream.
-///
-/// prost decodes each argument into a `genop::Arg` of about 56 bytes, and an empty argument is 2
-/// bytes on the wire: without a bound a 64 MiB request of empty arguments took the agent to a
-/// 1.8 GiB peak, and a 1 GiB one would need ~29 GiB. Real genops carry a handful of arguments;
-/// 65 536 of them decode into under 4 MiB.
-pub const MAX_GENOP_ARGS: usize = 1 << 16;
-
-/// Refuses an encoded `genop.Request` with more than [`MAX_GENOP_ARGS`] arguments, by counting its
-/// top-level `read_args` (2) and `write_args` (3) fields without decoding anything. Malformed
-/// input is left to the decoder (which reports it).
-pub fn check_arg_count(payload: &[u8]) -> Result<(), Status> {
-    fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = *b.get(*pos)?;
-            *pos += 1;
-            v |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    }
-    let mut pos = 0;
-    let mut count = 0usize;
-    while pos < payload.len() {
-        let Some(key) = varint(payload, &mut pos) else {
-            return Ok(());
-        };
-        let skip = match key & 7 {
-            0 => varint(payload, &mut pos).map(|_| 0),
-            1 => Some(8),
-            2 => {
-                if matches!(key >> 3, 2 | 3) {
-                    count += 1;
-                    if count > MAX_GENOP_ARGS {
-                        return Err(Status::new(
-                            Code::InvalidArgument,
-                            format!("genop request with more than {MAX_GENOP_ARGS} arguments"),
-                        ));
-                    }
-                }
-                varint(payload, &mut pos)
-            }
-            5 => Some(4),
-            _ => None,
-        };
-        let Some(skip) = skip.and_then(|n| usize::try_from(n).ok()) else {
-            return Ok(());
-        };
-        pos = pos.saturating_add(skip);
-    }
-    Ok(())
-}
-
 /// The environment variable bounding a reassembled `GenopStream` (bytes, optional binary suffix).
 pub const MAX_STREAM_ENV: &str = "VACCEL_RPC_AGENT_MAX_STREAM";
 /// The default bound of a reassembled `GenopStream`: 16 GiB.
@@ -769,43 +712,6 @@ mod tests {
             "20000000T",
         ] {
             assert!(parse_size(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn argument_count_is_bounded_before_decoding() {
-        let req = |n: usize| genop::Request {
-            session_id: 1,
-            read_args: vec![genop::Arg::default(); n / 2],
-            write_args: vec![genop::Arg::default(); n - n / 2],
-        };
-        assert!(check_arg_count(&req(MAX_GENOP_ARGS).encode_to_vec()).is_ok());
-        let e = check_arg_count(&req(MAX_GENOP_ARGS + 1).encode_to_vec()).unwrap_err();
-        assert_eq!(e.code, Code::InvalidArgument as i32);
-        assert_eq!(e.message, "genop request with more than 65536 arguments");
-        // Other fields and unknown fields of every wire type are skipped, not counted.
-        let mut other = genop::Request {
-            session_id: -5,
-            read_args: vec![genop::Arg {
-                buf: Bytes::from(vec![1u8; 300]),
-                size: 300,
-                ..Default::default()
-            }],
-            write_args: vec![],
-        }
-        .encode_to_vec();
-        other.extend_from_slice(&[0x21, 0, 0, 0, 0, 0, 0, 0, 0]); // field 4, fixed64
-        other.extend_from_slice(&[0x2d, 0, 0, 0, 0]); // field 5, fixed32
-        other.extend_from_slice(&[0x32, 0x02, 0x12, 0x00]); // field 6, bytes
-        assert!(check_arg_count(&other).is_ok());
-        // Garbage is for the decoder to report.
-        for bad in [
-            &[0xffu8; 12][..],
-            &[0x12, 0xff],
-            &[0x0f],
-            &[0x12, 0x05, 0x00],
-        ] {
-            assert!(check_arg_count(bad).is_ok());
         }
     }
 }

@@ -18,7 +18,7 @@
 //! | undecodable `ttrpc.Request` | `INVALID_ARGUMENT` with the decode error (sync server) |
 //! | undecodable request message | `INVALID_ARGUMENT` with the decode error; the connection stays up (upstream closes it, §12 item 8) |
 //! | unknown service / method | `INVALID_ARGUMENT "/<service>/<method> does not exist"` (sync service, vector C9) or the async texts of vectors C12/C13 |
-//! | `genop.Request` (unary or stream message) with more than 65 536 arguments | `INVALID_ARGUMENT "genop request with more than 65536 arguments"`, found by counting fields before decoding ([`crate::genop::MAX_GENOP_ARGS`]) |
+//! | request message (the `ttrpc.Request` envelope included) with more than 65 536 repeated elements in all (genop arguments, resource paths and blobs, envelope metadata...) or not valid protobuf | `INVALID_ARGUMENT "<message> with more than 65536 repeated elements"` / `"malformed <message>: <what>"`, found by walking the encoding before decoding ([`vaccel_rpc_proto::bound`]); the connection stays up |
 //! | Data frame for no open stream | `INVALID_ARGUMENT "Stream is no longer active"` |
 //! | `GenopStream` holding more than `VACCEL_RPC_AGENT_MAX_STREAM` bytes (default 16 GiB; each frame is still limited to 1 GiB) | log line, the stream's data freed at once, its remaining messages dropped, `RESOURCE_EXHAUSTED` on close; the connection stays up ([`crate::genop`]) |
 //!
@@ -31,10 +31,11 @@ use std::sync::Arc;
 use tokio::io::{AsyncWriteExt, ReadHalf};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
+use vaccel_rpc_proto::bound::Bounded;
 use vaccel_rpc_proto::bytes::Bytes;
 use vaccel_rpc_proto::frame::{self, FrameError, HEADER_LEN, MAX_PAYLOAD, flags};
 use vaccel_rpc_proto::ttrpc::{self, Code, Status};
-use vaccel_rpc_proto::{FrameCodec, FrameType, Message, Method, Service, genop};
+use vaccel_rpc_proto::{FrameCodec, FrameType, Method, Service, genop};
 
 use crate::genop::{Call, StreamAssembler};
 use crate::listener::Stream;
@@ -169,16 +170,12 @@ pub fn response_frame(stream_id: u32, reply: Result<Vec<Bytes>, Status>) -> OutF
     }
 }
 
-/// Decodes a request message or answers INVALID_ARGUMENT with the decode error.
-fn decode<M: Message + Default>(payload: Bytes) -> Result<M, Status> {
-    M::decode(payload).map_err(|e| Status::new(Code::InvalidArgument, e.to_string()))
-}
-
-/// Decodes a `genop.Request`, refusing first (without decoding) one with more arguments than
-/// [`crate::genop::MAX_GENOP_ARGS`].
-fn decode_genop(payload: Bytes) -> Result<genop::Request, Status> {
-    crate::genop::check_arg_count(&payload)?;
-    decode(payload)
+/// Decodes a request message or answers INVALID_ARGUMENT with the decode error. The encoding is
+/// first walked without decoding ([`vaccel_rpc_proto::bound`]): a message with more repeated
+/// elements than [`vaccel_rpc_proto::bound::MAX_ELEMENTS`] (a few bytes each on the wire, tens of
+/// bytes each decoded), or malformed, is refused before prost allocates anything for it.
+fn decode<M: Bounded>(payload: Bytes) -> Result<M, Status> {
+    M::decode_bounded(payload).map_err(|e| Status::new(Code::InvalidArgument, e.to_string()))
 }
 
 fn one(r: Reply) -> Result<Vec<Bytes>, Status> {
@@ -204,7 +201,7 @@ fn dispatch(
         Method::ImageClassification => one(agent.image_classification(decode(payload)?)),
         Method::GetProfiler => one(agent.get_profiler(decode(payload)?)),
         Method::Genop => {
-            let msg = decode_genop(payload)?;
+            let msg: genop::Request = decode(payload)?;
             let call = Call::from_unary(msg, frame)?;
             crate::genop::run(agent, call)
         }
@@ -220,7 +217,7 @@ fn dispatch(
         // A GenopStream request without REMOTE_OPEN carries its only message as payload.
         Method::GenopStream => {
             let mut a = StreamAssembler::new(agent.max_stream);
-            a.push(decode_genop(payload)?)?;
+            a.push(decode::<genop::Request>(payload)?)?;
             crate::genop::run(agent, a.finish())
         }
     }
@@ -301,7 +298,7 @@ impl Conn {
     }
 
     async fn on_request(&mut self, stream_id: u32, fl: u8, payload: Bytes) {
-        let req = match ttrpc::Request::decode(payload.clone()) {
+        let req = match ttrpc::Request::decode_bounded(payload.clone()) {
             Ok(r) => r,
             Err(e) => {
                 warning!(
@@ -355,7 +352,7 @@ impl Conn {
                 failed: None,
             };
             if fl & flags::NO_DATA == 0 && !req.payload.is_empty() {
-                match decode_genop(req.payload) {
+                match decode::<genop::Request>(req.payload) {
                     Ok(m) => open.failed = open.assembler.push(m).err(),
                     Err(s) => open.failed = Some(s),
                 }
@@ -386,7 +383,7 @@ impl Conn {
             return;
         };
         if fl & flags::NO_DATA == 0 && open.failed.is_none() {
-            match decode_genop(payload.clone()) {
+            match decode::<genop::Request>(payload.clone()) {
                 Ok(m) => open.failed = open.assembler.push(m).err(),
                 Err(s) => open.failed = Some(s),
             }

@@ -1228,7 +1228,7 @@ fn too_many_genop_arguments() {
     let agent = Agent::start(Where::Unix(dir.0.join("a.sock")));
     let mut c = agent.connect();
     let sid = create(&mut c, SYNC);
-    let want = "genop request with more than 65536 arguments";
+    let want = "genop.Request with more than 65536 repeated elements";
     let many = |n: usize| genop::Request {
         session_id: sid,
         read_args: vec![genop::Arg::default(); n],
@@ -1275,4 +1275,92 @@ fn too_many_genop_arguments() {
     // Still served.
     let r: genop::Response = c.ok(SYNC, "Genop", &classify_request(sid));
     assert_eq!(r.write_args.len(), 2);
+}
+
+/// Every request message is walked before decoding (`vaccel_rpc_proto::bound`): a
+/// `RegisterResource` frame of ~64 MiB of empty blobs (2 bytes each on the wire, ~64 bytes each
+/// decoded: ~2 GiB) is refused with INVALID_ARGUMENT, the agent's peak RSS stays under 3× the
+/// frame, and the connection goes on serving; so is an envelope of too many metadata entries.
+#[test]
+fn too_many_repeated_elements_in_any_request() {
+    let dir = common::TempDir::new("many-elements");
+    let mut agent = Agent::start(Where::Unix(dir.0.join("a.sock")));
+    let mut c = agent.connect();
+    let sid = create(&mut c, SYNC);
+
+    let blobs = 32 << 20;
+    let mut payload = Vec::with_capacity(2 * blobs + 2);
+    payload.extend_from_slice(&[0x28, sid as u8]); // session_id (5)
+    for _ in 0..blobs {
+        payload.extend_from_slice(&[0x12, 0x00]); // an empty blob (2)
+    }
+    let frame_len = payload.len() as u64;
+    let env = ttrpc::Request {
+        service: SYNC.into(),
+        method: "RegisterResource".into(),
+        payload: payload.into(),
+        ..Default::default()
+    };
+    let before = agent.mem_kib("VmHWM:");
+    let id = c.next_id();
+    c.write_frame(&Frame::from_message(id, FrameType::Request, 0, &env));
+    drop(env);
+    let (got, resp) = c.read_response();
+    assert_eq!(got, id);
+    let st = resp.status.unwrap();
+    assert_eq!(
+        (st.code, st.message.as_str()),
+        (
+            Code::InvalidArgument as i32,
+            "resource.RegisterRequest with more than 65536 repeated elements"
+        )
+    );
+    let after = agent.mem_kib("VmHWM:");
+    eprintln!(
+        "{} MiB frame of empty blobs: agent VmHWM {before} KiB before, {after} KiB after",
+        frame_len >> 20
+    );
+    assert!(
+        after * 1024 < 3 * frame_len,
+        "peak RSS {after} KiB for a {frame_len}-byte frame"
+    );
+
+    // The same connection still serves, RegisterResource included.
+    let r: resource::RegisterResponse = c.ok(
+        SYNC,
+        "RegisterResource",
+        &resource::RegisterRequest {
+            blobs: vec![resource::Blob {
+                type_: 2,
+                name: "lib.so".into(),
+                data: Bytes::from_static(b"\x7fELF"),
+                size: 4,
+            }],
+            session_id: sid,
+            ..Default::default()
+        },
+    );
+    assert!(r.resource_id > 0);
+
+    // The envelope itself: 65 537 empty metadata entries.
+    let env = ttrpc::Request {
+        service: SYNC.into(),
+        method: "CreateSession".into(),
+        metadata: vec![ttrpc::KeyValue::default(); 65_537],
+        ..Default::default()
+    };
+    let id = c.next_id();
+    c.write_frame(&Frame::from_message(id, FrameType::Request, 0, &env));
+    let (got, resp) = c.read_response();
+    assert_eq!(got, id);
+    let st = resp.status.unwrap();
+    assert_eq!(
+        (st.code, st.message.as_str()),
+        (
+            Code::InvalidArgument as i32,
+            "ttrpc.Request with more than 65536 repeated elements"
+        )
+    );
+    assert!(create(&mut c, SYNC) > 0);
+    assert!(agent.alive());
 }

@@ -51,6 +51,9 @@
 
 set -euo pipefail
 
+# shellcheck source=lib/spec-blocks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/spec-blocks.sh"
+
 export LC_ALL=C
 
 if [ $# -ne 3 ] || [ ! -d "$1" ] || [ ! -x "$2" ] || [ ! -f "$3" ]; then
@@ -130,50 +133,7 @@ skip() {
 	echo "skip - $1"
 }
 
-# --- the spec's blocks (same format and plugin rule as tests/run-examples.sh) --
-
-# Writes <out>/NNN.cmd, NNN.exp, NNN.rc and NNN.plugin (noop, mbench or exec).
-parse_blocks() {
-	local file="$1" out="$2"
-	mkdir -p "$out"
-	awk -v out="$out" '
-		function fname(ext) { return sprintf("%s/%03d.%s", out, n, ext) }
-		/^\+ / {
-			if (n > 0 && !closed) { print "block " n " has no [exit N] line" > "/dev/stderr"; bad = 1 }
-			n++; closed = 0
-			print substr($0, 3) > fname("cmd"); close(fname("cmd"))
-			printf "" > fname("exp")
-			next
-		}
-		/^\[exit [0-9]+\]$/ && n > 0 && !closed {
-			rc = $0; gsub(/[^0-9]/, "", rc)
-			print rc > fname("rc"); close(fname("rc"))
-			close(fname("exp")); closed = 1
-			next
-		}
-		{
-			if (n == 0 || closed) { print "stray line " NR ": " $0 > "/dev/stderr"; bad = 1; next }
-			print >> fname("exp")
-		}
-		END {
-			if (n > 0 && !closed) { print "last block has no [exit N] line" > "/dev/stderr"; bad = 1 }
-			exit bad
-		}
-	' "$file"
-	local plugin=noop n_mbench=0 n_exec=0 cmd f
-	for f in "$out"/*.cmd; do
-		cmd="$(cat "$f")"
-		if [ "$cmd" = "mbench 1 example.jpg" ]; then
-			n_mbench=$((n_mbench + 1))
-			[ "$n_mbench" -eq 2 ] && plugin=mbench
-		fi
-		if [ "$cmd" = "exec libmytestlib.so 1" ]; then
-			n_exec=$((n_exec + 1))
-			[ "$n_exec" -eq 2 ] && plugin=exec
-		fi
-		echo "$plugin" > "${f%.cmd}.plugin"
-	done
-}
+# --- the spec's blocks (tests/lib/spec-blocks.sh) -----------------------------
 
 BLOCKS="$WORK/blocks"
 parse_blocks "$LEVEL1_FILE" "$BLOCKS"

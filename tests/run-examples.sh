@@ -70,6 +70,9 @@
 
 set -euo pipefail
 
+# shellcheck source=lib/spec-blocks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/spec-blocks.sh"
+
 export LC_ALL=C
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -173,55 +176,18 @@ skip() {
 
 # --- parsing the spec files --------------------------------------------------
 
-# parse_blocks <spec file> <out dir>: writes <out>/NNN.cmd (the command),
-# NNN.exp (the expected lines), NNN.rc (the expected exit status) and NNN.env
-# (the plugin environment, one VAR=value a line).
-parse_blocks() {
-	local file="$1" out="$2"
-	mkdir -p "$out"
-	awk -v out="$out" '
-		function fname(ext) { return sprintf("%s/%03d.%s", out, n, ext) }
-		/^\+ / {
-			if (n > 0 && !closed) { print "block " n " has no [exit N] line" > "/dev/stderr"; bad = 1 }
-			n++; closed = 0
-			print substr($0, 3) > fname("cmd"); close(fname("cmd"))
-			printf "" > fname("exp")
-			next
-		}
-		/^\[exit [0-9]+\]$/ && n > 0 && !closed {
-			rc = $0; gsub(/[^0-9]/, "", rc)
-			print rc > fname("rc"); close(fname("rc"))
-			close(fname("exp")); closed = 1
-			next
-		}
-		{
-			if (n == 0 || closed) { print "stray line " NR ": " $0 > "/dev/stderr"; bad = 1; next }
-			print >> fname("exp")
-		}
-		END {
-			if (n > 0 && !closed) { print "last block has no [exit N] line" > "/dev/stderr"; bad = 1 }
-			exit bad
-		}
-	' "$file"
-
-	# plugin environment, by position (see the header)
-	local env="VACCEL_PLUGINS=libvaccel-noop.so" n_mbench=0 n_exec=0 cmd f
-	for f in "$out"/*.cmd; do
-		cmd="$(cat "$f")"
-		if [ "$cmd" = "mbench 1 example.jpg" ]; then
-			n_mbench=$((n_mbench + 1))
-			[ "$n_mbench" -eq 2 ] && env="VACCEL_PLUGINS=libvaccel-mbench.so"
-		fi
-		if [ "$cmd" = "exec libmytestlib.so 1" ]; then
-			n_exec=$((n_exec + 1))
-			[ "$n_exec" -eq 2 ] && env=$'VACCEL_PLUGINS=libvaccel-exec.so\nVACCEL_EXEC_DLCLOSE_ENABLED=1'
-		fi
-		printf '%s\n' "$env" > "${f%.cmd}.env"
+# parse_blocks (tests/lib/spec-blocks.sh) plus NNN.env: the plugin environment, one VAR=value
+# a line.
+parse_blocks_with_env() {
+	parse_blocks "$1" "$2"
+	local f
+	for f in "$2"/*.plugin; do
+		plugin_env "$(cat "$f")" > "${f%.plugin}.env"
 	done
 }
 
-parse_blocks "$LEVEL1_FILE" "$WORK/l1"
-parse_blocks "$LEVEL4_FILE" "$WORK/l4"
+parse_blocks_with_env "$LEVEL1_FILE" "$WORK/l1"
+parse_blocks_with_env "$LEVEL4_FILE" "$WORK/l4"
 
 # The two files must describe the same runs.
 (cd "$WORK/l1" && cat ./*.cmd) > "$WORK/l1.cmds"

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use vaccel_plugin::abi::{VACCEL_EBACKEND, VACCEL_EIO};
 use vaccel_plugin::{debug, error};
+use vaccel_rpc_proto::bound::Bounded;
 use vaccel_rpc_proto::error::status_to_errno;
 use vaccel_rpc_proto::frame::{self, HEADER_LEN, MAX_PAYLOAD, flags};
 use vaccel_rpc_proto::prost::encoding::{encode_varint, encoded_len_varint};
@@ -360,7 +361,7 @@ impl<S: Read + Write> Client<S> {
     }
 
     /// A unary call: `method(request)` → the decoded response message.
-    pub fn call<Req: Message, Resp: Message + Default>(
+    pub fn call<Req: Message, Resp: Bounded>(
         &mut self,
         method: Method,
         request: &Req,
@@ -408,11 +409,7 @@ impl<S: Read + Write> Client<S> {
     }
 
     /// Reads frames until the Response of stream `id`.
-    fn response<Resp: Message + Default>(
-        &mut self,
-        id: u32,
-        method: Method,
-    ) -> Result<Resp, RpcError> {
+    fn response<Resp: Bounded>(&mut self, id: u32, method: Method) -> Result<Resp, RpcError> {
         loop {
             let frame = self
                 .reader
@@ -428,16 +425,16 @@ impl<S: Read + Write> Client<S> {
                 );
                 continue;
             }
-            let response: ttrpc::Response = frame
-                .decode()
+            // Bounded decoding: a response full of empty repeated elements is refused before
+            // prost would turn each into a whole struct (the agent is not trusted either).
+            let response = ttrpc::Response::decode_bounded(frame.payload)
                 .map_err(|e| RpcError::Transport(format!("{method}: undecodable response: {e}")))?;
-            return match response.into_result::<Resp>() {
-                Ok(m) => Ok(m),
-                Err(ttrpc::ResponseError::Status(s)) => Err(RpcError::Status(s)),
-                Err(ttrpc::ResponseError::Decode(e)) => Err(RpcError::Transport(format!(
-                    "{method}: undecodable response payload: {e}"
-                ))),
-            };
+            if let Some(status) = response.status.filter(|s| !s.is_ok()) {
+                return Err(RpcError::Status(status));
+            }
+            return Resp::decode_bounded(response.payload).map_err(|e| {
+                RpcError::Transport(format!("{method}: undecodable response payload: {e}"))
+            });
         }
     }
 }

@@ -987,3 +987,30 @@ mod connect {
         assert!(start.elapsed() < Duration::from_secs(2));
     }
 }
+
+/// A response whose payload would blow up when decoded (many empty repeated elements) is refused
+/// before decoding, as a transport error, and the client goes on working.
+#[test]
+fn responses_are_decoded_with_a_bound() {
+    let (mut c, h) = fake_agent(usize::MAX, |r| {
+        if r.method == "Genop" {
+            // 70 000 empty write arguments: 2 bytes each on the wire.
+            let huge = genop::Response {
+                write_args: vec![genop::Arg::default(); 70_000],
+            };
+            ttrpc::Response::ok(&huge)
+        } else {
+            echo(r)
+        }
+    });
+    let e = c
+        .call::<_, genop::Response>(Method::Genop, &genop::Request::default())
+        .unwrap_err();
+    assert_eq!(e.errno(), VACCEL_EIO, "{e:?}");
+    let r: session::CreateResponse = c
+        .call(Method::CreateSession, &session::CreateRequest { flags: 0 })
+        .unwrap();
+    assert_eq!(r.session_id, 7);
+    drop(c);
+    h.join().unwrap();
+}

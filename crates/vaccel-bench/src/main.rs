@@ -1,0 +1,783 @@
+//! `vaccel-bench`: one run that measures the vAccel runtime and its RPC transport against the
+//! floor of this machine, and prints a markdown table (issue 6, part 1).
+//!
+//! What it measures, in order:
+//!
+//! - **Floors**: a 64-byte ping-pong round trip over loopback TCP (`TCP_NODELAY`) and over a unix
+//!   socket (p50/p99/p99.9); bulk bandwidth of each with 1 MiB writes; `memcpy` bandwidth.
+//! - **Local call**: `vaccel_noop` and a small genop (image classify) through `libvaccel.so.0`
+//!   with the noop plugin loaded in this process (the runtime's dispatch overhead).
+//! - **RPC**: the real `vaccel-rpc-agent` from the stage tree (noop plugin), spawned by the
+//!   benchmark on a loopback TCP port and on a unix socket. Small-op (genop classify) latency with
+//!   1, 4 and 16 concurrent raw-frame clients (built on `vaccel-rpc-proto`, one connection and one
+//!   session each); the same small op through `libvaccel-rpc.so` in a child process (a process
+//!   loads one plugin configuration); throughput of genop payloads from 4 KiB to 256 MiB, as an
+//!   argument in (EXEC with an `INT32_ARRAY` input the noop plugin only reads) and as an echo in
+//!   and out (EXEC copies its input into a same-size output); agent and client peak RSS
+//!   (`VmHWM`, reset through `/proc/<pid>/clear_refs` before each payload).
+//!
+//! Every RPC figure is printed with its floor and the ratio to it. Counts and times are bounded;
+//! `--quick` is a smoke run of a few seconds (tiny counts, payloads up to 1 MiB) for CI. Nothing
+//! here asserts on timings.
+//!
+//! Usage: `vaccel-bench [--quick] [--stage <dir>]` (`<dir>` holds `bin/vaccel-rpc-agent` and
+//! `lib/`; default `build/stage`).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use vaccel_abi::{ArgType, OpType};
+use vaccel_rpc_proto::ttrpc::{Request, Response};
+use vaccel_rpc_proto::{Bytes, FrameCodec, FrameType, Message, genop, session};
+
+const SYNC: &str = "vaccel.sync.agent.AgentService";
+const KIB: usize = 1024;
+const MIB: usize = 1024 * 1024;
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Run bounds.
+#[derive(Clone, Copy)]
+struct Bounds {
+    /// Round trips of a latency measurement (an upper bound; `time` may stop it earlier).
+    count: usize,
+    /// Time bound of one latency measurement.
+    time: Duration,
+    /// Bytes of one bulk-bandwidth measurement.
+    bulk: usize,
+    /// Largest genop payload.
+    max_payload: usize,
+    /// Bytes moved per payload size (repetitions = this / size, at least 1).
+    per_payload: usize,
+}
+
+impl Bounds {
+    fn new(quick: bool) -> Bounds {
+        if quick {
+            Bounds {
+                count: 300,
+                time: Duration::from_millis(150),
+                bulk: 16 * MIB,
+                max_payload: MIB,
+                per_payload: 2 * MIB,
+            }
+        } else {
+            Bounds {
+                count: 50_000,
+                time: Duration::from_secs(3),
+                bulk: 2048 * MIB,
+                max_payload: 256 * MIB,
+                per_payload: 512 * MIB,
+            }
+        }
+    }
+}
+
+/// Latency percentiles, in microseconds.
+#[derive(Clone, Copy, Default)]
+struct Lat {
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    n: usize,
+}
+
+fn percentiles(mut ns: Vec<u64>) -> Lat {
+    if ns.is_empty() {
+        return Lat::default();
+    }
+    ns.sort_unstable();
+    let at = |q: f64| {
+        let i = ((ns.len() as f64 * q).ceil() as usize).clamp(1, ns.len()) - 1;
+        ns[i] as f64 / 1000.0
+    };
+    Lat {
+        p50: at(0.50),
+        p99: at(0.99),
+        p999: at(0.999),
+        n: ns.len(),
+    }
+}
+
+/// Times `op` up to `b.count` times or `b.time`, after a short warm-up.
+fn time_loop(b: Bounds, mut op: impl FnMut() -> Res<()>) -> Res<Vec<u64>> {
+    for _ in 0..(b.count / 100).clamp(3, 200) {
+        op()?;
+    }
+    let mut ns = Vec::with_capacity(b.count);
+    let start = Instant::now();
+    while ns.len() < b.count && start.elapsed() < b.time {
+        let t = Instant::now();
+        op()?;
+        ns.push(t.elapsed().as_nanos() as u64);
+    }
+    Ok(ns)
+}
+
+/// A directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Res<TempDir> {
+        let p = std::env::temp_dir().join(format!("vaccel-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p)?;
+        Ok(TempDir(p))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+trait Sock: Read + Write + Send {}
+impl Sock for TcpStream {}
+impl Sock for UnixStream {}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Transport {
+    Tcp,
+    Unix,
+}
+
+impl Transport {
+    fn name(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Unix => "unix",
+        }
+    }
+}
+
+/// A connected pair of sockets of `t` (client, server).
+fn socket_pair(t: Transport, dir: &Path) -> Res<(Box<dyn Sock>, Box<dyn Sock>)> {
+    match t {
+        Transport::Tcp => {
+            let l = TcpListener::bind("127.0.0.1:0")?;
+            let c = TcpStream::connect(l.local_addr()?)?;
+            let (s, _) = l.accept()?;
+            c.set_nodelay(true)?;
+            s.set_nodelay(true)?;
+            Ok((Box::new(c), Box::new(s)))
+        }
+        Transport::Unix => {
+            let p = dir.join("floor.sock");
+            let _ = std::fs::remove_file(&p);
+            let l = UnixListener::bind(&p)?;
+            let c = UnixStream::connect(&p)?;
+            let (s, _) = l.accept()?;
+            Ok((Box::new(c), Box::new(s)))
+        }
+    }
+}
+
+/// Raw 64-byte ping-pong round trip.
+fn floor_rtt(t: Transport, dir: &Path, b: Bounds) -> Res<Lat> {
+    let (mut c, mut s) = socket_pair(t, dir)?;
+    let echo = std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        while s.read_exact(&mut buf).is_ok() {
+            if s.write_all(&buf).is_err() {
+                break;
+            }
+        }
+    });
+    let mut buf = [7u8; 64];
+    let ns = time_loop(b, || {
+        c.write_all(&buf)?;
+        c.read_exact(&mut buf)?;
+        Ok(())
+    })?;
+    drop(c);
+    let _ = echo.join();
+    Ok(percentiles(ns))
+}
+
+/// Raw bulk bandwidth with 1 MiB writes, in MB/s (10^6 bytes per second).
+fn floor_bulk(t: Transport, dir: &Path, b: Bounds) -> Res<f64> {
+    let (mut c, mut s) = socket_pair(t, dir)?;
+    let total = b.bulk;
+    let sink = std::thread::spawn(move || -> std::io::Result<()> {
+        let mut buf = vec![0u8; MIB];
+        let mut got = 0;
+        while got < total {
+            let n = s.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        s.write_all(&[1])
+    });
+    let buf = vec![5u8; MIB];
+    let start = Instant::now();
+    let mut sent = 0;
+    while sent < total {
+        c.write_all(&buf)?;
+        sent += buf.len();
+    }
+    let mut ack = [0u8; 1];
+    c.read_exact(&mut ack)?;
+    let secs = start.elapsed().as_secs_f64();
+    sink.join().map_err(|_| "bulk sink panicked")??;
+    Ok(total as f64 / secs / 1e6)
+}
+
+/// memcpy bandwidth (64 MiB copies), MB/s.
+fn floor_memcpy(b: Bounds) -> f64 {
+    let len = 64 * MIB;
+    let src = vec![3u8; len];
+    let mut dst = vec![0u8; len];
+    dst.copy_from_slice(&src);
+    let reps = (b.bulk / len).max(2);
+    let start = Instant::now();
+    for _ in 0..reps {
+        dst.copy_from_slice(std::hint::black_box(&src));
+        std::hint::black_box(&mut dst);
+    }
+    (reps * len) as f64 / start.elapsed().as_secs_f64() / 1e6
+}
+
+/// `VmHWM` of a process, in KiB.
+fn hwm_kib(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Resets the peak RSS of a process (`5` to `clear_refs`; best effort).
+fn reset_hwm(pid: &str) {
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+}
+
+/// The agent from the stage tree with the noop plugin; killed on drop.
+struct Agent {
+    child: Child,
+    address: String,
+}
+
+impl Agent {
+    fn start(stage: &Path, address: &str) -> Res<Agent> {
+        let lib = stage.join("lib");
+        let mut child = Command::new(stage.join("bin/vaccel-rpc-agent"))
+            .arg("-a")
+            .arg(address)
+            .env("LD_LIBRARY_PATH", &lib)
+            .env("VACCEL_PLUGINS", lib.join("libvaccel-noop.so"))
+            .env("VACCEL_LOG_LEVEL", "1")
+            .env("RUST_LOG", "info")
+            .env_remove("VACCEL_BOOTSTRAP_ENABLED")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stderr = child.stderr.take().ok_or("agent stderr")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("Listening on '").nth(1) {
+                    let _ = tx.send(rest.split('\'').next().unwrap_or("").to_owned());
+                }
+            }
+        });
+        let mut agent = Agent {
+            child,
+            address: String::new(),
+        };
+        agent.address = rx
+            .recv_timeout(Duration::from_secs(20))
+            .map_err(|_| "the agent did not report its address")?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while agent.connect().is_err() {
+            if Instant::now() > deadline {
+                return Err("the agent does not accept connections".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(agent)
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    fn connect(&self) -> Res<Client> {
+        let (scheme, rest) = self.address.split_once("://").ok_or("address")?;
+        let sock: Box<dyn Sock> = if scheme == "unix" {
+            Box::new(UnixStream::connect(rest)?)
+        } else {
+            let s = TcpStream::connect(rest)?;
+            s.set_nodelay(true)?;
+            Box::new(s)
+        };
+        Ok(Client {
+            sock,
+            next: 1,
+            codec: FrameCodec::default(),
+        })
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw-frame blocking client: one call at a time on its connection.
+struct Client {
+    sock: Box<dyn Sock>,
+    next: u32,
+    codec: FrameCodec,
+}
+
+impl Client {
+    fn call<M: Message, R: Message + Default>(&mut self, method: &str, msg: &M) -> Res<R> {
+        let id = self.next;
+        self.next += 2;
+        let req = Request::new(SYNC, method, msg);
+        self.codec
+            .write_message(&mut self.sock, id, FrameType::Request, 0, &req)?;
+        let f = self
+            .codec
+            .read_frame(&mut self.sock)?
+            .ok_or("connection closed")?;
+        if f.stream_id != id {
+            return Err("response to another stream".into());
+        }
+        let resp: Response = f.decode()?;
+        if let Some(st) = resp.status.as_ref().filter(|s| s.code != 0) {
+            return Err(format!("{method}: status {} {}", st.code, st.message).into());
+        }
+        Ok(R::decode(resp.payload)?)
+    }
+
+    fn session(&mut self) -> Res<i64> {
+        let r: session::CreateResponse =
+            self.call("CreateSession", &session::CreateRequest { flags: 0 })?;
+        Ok(r.session_id)
+    }
+}
+
+fn arg(t: ArgType, buf: impl Into<Bytes>) -> genop::Arg {
+    genop::Arg::new(t, buf)
+}
+
+/// The small op: a genop image classify of a 4-byte image (two 512-byte outputs).
+fn small_op(sid: i64) -> genop::Request {
+    genop::Request {
+        session_id: sid,
+        read_args: vec![
+            arg(ArgType::Uint8, vec![OpType::ImageClassify as u8]),
+            arg(ArgType::Buffer, vec![1u8, 2, 3, 4]),
+        ],
+        write_args: vec![
+            arg(ArgType::UcharArray, vec![0u8; 512]),
+            arg(ArgType::UcharArray, vec![0u8; 512]),
+        ],
+    }
+}
+
+/// An EXEC genop on the noop plugin: `input` in, `output` bytes out (the plugin copies the input
+/// into the output when the sizes match, and leaves the output alone otherwise).
+fn exec_op(sid: i64, input: Bytes, output: usize) -> genop::Request {
+    genop::Request {
+        session_id: sid,
+        read_args: vec![
+            arg(ArgType::Uint8, vec![OpType::Exec as u8]),
+            arg(ArgType::String, b"libnone.so\0".to_vec()),
+            arg(ArgType::String, b"none\0".to_vec()),
+            arg(ArgType::Int32Array, input),
+        ],
+        write_args: vec![arg(ArgType::Int32Array, vec![0u8; output])],
+    }
+}
+
+/// Small-op latency with `k` concurrent clients: merged percentiles and calls per second.
+fn rpc_small(agent: &Agent, k: usize, b: Bounds) -> Res<(Lat, f64)> {
+    let mut clients = Vec::new();
+    for _ in 0..k {
+        let mut c = agent.connect()?;
+        let sid = c.session()?;
+        clients.push((c, sid));
+    }
+    let per = Bounds {
+        count: b.count / k.min(4),
+        ..b
+    };
+    let barrier = Arc::new(Barrier::new(k + 1));
+    let all = Arc::new(Mutex::new(Vec::new()));
+    let mut handles = Vec::new();
+    for (mut c, sid) in clients {
+        let barrier = barrier.clone();
+        let all = all.clone();
+        handles.push(std::thread::spawn(move || -> Res<(usize, Duration)> {
+            let req = small_op(sid);
+            for _ in 0..3 {
+                let _: genop::Response = c.call("Genop", &req)?;
+            }
+            barrier.wait();
+            let start = Instant::now();
+            let ns = time_loop(per, || {
+                let _: genop::Response = c.call("Genop", &req)?;
+                Ok(())
+            })?;
+            let n = ns.len();
+            all.lock().map_err(|_| "poisoned")?.extend(ns);
+            Ok((n, start.elapsed()))
+        }));
+    }
+    barrier.wait();
+    let mut calls = 0;
+    let mut wall = Duration::ZERO;
+    for h in handles {
+        let (n, d) = h.join().map_err(|_| "client panicked")??;
+        calls += n;
+        wall = wall.max(d);
+    }
+    let ns = std::mem::take(&mut *all.lock().map_err(|_| "poisoned")?);
+    Ok((percentiles(ns), calls as f64 / wall.as_secs_f64()))
+}
+
+/// One throughput row.
+struct Tput {
+    mode: &'static str,
+    size: usize,
+    mbps: f64,
+    agent_hwm: u64,
+    client_hwm: u64,
+}
+
+/// Genop payload throughput: payload bytes per second (in: the argument; echo: argument in plus
+/// the same bytes out), with the agent's and this process's peak RSS.
+fn rpc_tput(agent: &Agent, b: Bounds) -> Res<Vec<Tput>> {
+    let mut c = agent.connect()?;
+    let sid = c.session()?;
+    let mut rows = Vec::new();
+    let mut size = 4 * KIB;
+    while size <= b.max_payload {
+        let input = Bytes::from((0..size).map(|i| i as u8).collect::<Vec<u8>>());
+        let reps = (b.per_payload / size).clamp(1, 2000);
+        for (mode, out, factor) in [("in", 4, 1.0), ("echo", size, 2.0)] {
+            reset_hwm(&agent.pid());
+            reset_hwm("self");
+            let mut best = f64::MAX;
+            let mut times = Vec::new();
+            for _ in 0..reps {
+                let req = exec_op(sid, input.clone(), out);
+                let t = Instant::now();
+                let r: genop::Response = c.call("Genop", &req)?;
+                let d = t.elapsed().as_secs_f64();
+                drop(req);
+                if out == size && r.write_args.first().map(|a| a.buf.len()) != Some(size) {
+                    return Err("echo returned a wrong size".into());
+                }
+                drop(r);
+                times.push(d);
+                best = best.min(d);
+            }
+            times.sort_by(f64::total_cmp);
+            let median = times[times.len() / 2];
+            rows.push(Tput {
+                mode,
+                size,
+                mbps: factor * size as f64 / median / 1e6,
+                agent_hwm: hwm_kib(&agent.pid()),
+                client_hwm: hwm_kib("self"),
+            });
+        }
+        size *= 4;
+    }
+    Ok(rows)
+}
+
+/// The local call: `vaccel_noop` and the small genop through libvaccel with the noop plugin.
+fn local_call(stage: &Path, b: Bounds) -> Res<(Lat, Lat)> {
+    let lib = stage.join("lib");
+    // SAFETY: `set_var` is called before any other thread of this process reads the environment
+    // concurrently; the floors' threads have all been joined.
+    unsafe {
+        std::env::set_var("VACCEL_PLUGINS", lib.join("libvaccel-noop.so"));
+        std::env::set_var("VACCEL_LOG_LEVEL", "1");
+    }
+    let v = vaccel::Vaccel::open_path(&lib.join("libvaccel.so.0").display().to_string())?;
+    let mut s = v.session(0)?;
+    let noop = time_loop(b, || Ok(s.noop()?))?;
+    let mut read = [
+        vaccel::Arg::op(OpType::ImageClassify),
+        vaccel::Arg::new(ArgType::Buffer, vec![1u8, 2, 3, 4]),
+    ];
+    let mut write = [
+        vaccel::Arg::output(ArgType::UcharArray, 512),
+        vaccel::Arg::output(ArgType::UcharArray, 512),
+    ];
+    let classify = time_loop(b, || Ok(s.genop(&mut read, &mut write)?))?;
+    drop(s);
+    // The runtime stays loaded: unloading libvaccel with plugins registered is not supported.
+    std::mem::forget(v);
+    Ok((percentiles(noop), percentiles(classify)))
+}
+
+/// Child mode: the small op through `libvaccel-rpc.so`; prints `p50 p99 p999 n`.
+fn plugin_child(stage: &Path, b: Bounds) -> Res<()> {
+    let lib = stage.join("lib");
+    let v = vaccel::Vaccel::open_path(&lib.join("libvaccel.so.0").display().to_string())?;
+    let mut s = v.session(0)?;
+    let mut read = [
+        vaccel::Arg::op(OpType::ImageClassify),
+        vaccel::Arg::new(ArgType::Buffer, vec![1u8, 2, 3, 4]),
+    ];
+    let mut write = [
+        vaccel::Arg::output(ArgType::UcharArray, 512),
+        vaccel::Arg::output(ArgType::UcharArray, 512),
+    ];
+    let l = percentiles(time_loop(b, || Ok(s.genop(&mut read, &mut write)?))?);
+    println!("{} {} {} {}", l.p50, l.p99, l.p999, l.n);
+    drop(s);
+    std::mem::forget(v);
+    Ok(())
+}
+
+/// Runs [`plugin_child`] in a child process against `agent`.
+fn via_plugin(stage: &Path, agent: &Agent, quick: bool) -> Res<Lat> {
+    let lib = stage.join("lib");
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.arg("--plugin-child")
+        .arg("--stage")
+        .arg(stage)
+        .env("VACCEL_PLUGINS", lib.join("libvaccel-rpc.so"))
+        .env("VACCEL_RPC_ADDRESS", &agent.address)
+        .env("VACCEL_LOG_LEVEL", "1")
+        .stderr(Stdio::inherit());
+    if quick {
+        cmd.arg("--quick");
+    }
+    let out = cmd.output()?;
+    if !out.status.success() {
+        return Err(format!("plugin child failed: {}", out.status).into());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    if f.len() != 4 {
+        return Err(format!("plugin child printed {text:?}").into());
+    }
+    Ok(Lat {
+        p50: f[0],
+        p99: f[1],
+        p999: f[2],
+        n: f[3] as usize,
+    })
+}
+
+fn machine() -> String {
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".into());
+    format!("nproc {nproc}, {model}, Linux {kernel}")
+}
+
+fn size_name(n: usize) -> String {
+    if n >= MIB {
+        format!("{} MiB", n / MIB)
+    } else {
+        format!("{} KiB", n / KIB)
+    }
+}
+
+fn lat_row(name: &str, l: Lat, floor: Option<Lat>, extra: &str) {
+    let (f, r) = match floor {
+        Some(f) => (
+            format!("{:.1}", f.p50),
+            format!("{:.2}x", l.p50 / f.p50.max(1e-9)),
+        ),
+        None => ("-".into(), "-".into()),
+    };
+    println!(
+        "| {name} | {:.1} | {:.1} | {:.1} | {} | {f} | {r} | {extra} |",
+        l.p50, l.p99, l.p999, l.n
+    );
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("vaccel-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Res<()> {
+    let mut quick = false;
+    let mut child = false;
+    let mut stage = PathBuf::from("build/stage");
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--plugin-child" => child = true,
+            "--stage" => stage = PathBuf::from(args.next().ok_or("--stage needs a directory")?),
+            "-h" | "--help" => {
+                println!("usage: vaccel-bench [--quick] [--stage <dir>]");
+                return Ok(());
+            }
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    let b = Bounds::new(quick);
+    if child {
+        return plugin_child(&stage, b);
+    }
+    for p in [
+        "bin/vaccel-rpc-agent",
+        "lib/libvaccel.so.0",
+        "lib/libvaccel-noop.so",
+        "lib/libvaccel-rpc.so",
+    ] {
+        if !stage.join(p).exists() {
+            return Err(format!("{} missing: run `make stage`", stage.join(p).display()).into());
+        }
+    }
+    let started = Instant::now();
+    let dir = TempDir::new()?;
+    println!("# vaccel-bench{}", if quick { " --quick" } else { "" });
+    println!();
+    println!("Machine: {}", machine());
+    println!();
+
+    // Floors.
+    let rtt_tcp = floor_rtt(Transport::Tcp, &dir.0, b)?;
+    let rtt_unix = floor_rtt(Transport::Unix, &dir.0, b)?;
+    let bw_tcp = floor_bulk(Transport::Tcp, &dir.0, b)?;
+    let bw_unix = floor_bulk(Transport::Unix, &dir.0, b)?;
+    let memcpy = floor_memcpy(b);
+
+    // Local call.
+    let (local_noop, local_classify) = local_call(&stage, b)?;
+
+    // RPC.
+    let tcp = Agent::start(&stage, "tcp://127.0.0.1:0")?;
+    let unix = Agent::start(
+        &stage,
+        &format!("unix://{}", dir.0.join("agent.sock").display()),
+    )?;
+    let mut small = Vec::new();
+    for (t, agent, floor) in [
+        (Transport::Tcp, &tcp, rtt_tcp),
+        (Transport::Unix, &unix, rtt_unix),
+    ] {
+        let mut one = 0.0;
+        for k in [1, 4, 16] {
+            let (l, cps) = rpc_small(agent, k, b)?;
+            if k == 1 {
+                one = cps;
+            }
+            small.push((t, k, l, cps, cps / one, floor));
+        }
+    }
+    let plugin_tcp = via_plugin(&stage, &tcp, quick);
+    let plugin_unix = via_plugin(&stage, &unix, quick);
+    let mut tput = Vec::new();
+    for (t, agent, floor) in [
+        (Transport::Tcp, &tcp, bw_tcp),
+        (Transport::Unix, &unix, bw_unix),
+    ] {
+        for row in rpc_tput(agent, b)? {
+            tput.push((t, row, floor));
+        }
+    }
+    drop(tcp);
+    drop(unix);
+
+    // The table.
+    println!("## Latency (µs)");
+    println!();
+    println!("| measure | p50 | p99 | p99.9 | n | floor p50 | ratio p50 | notes |");
+    println!("|---|---|---|---|---|---|---|---|");
+    lat_row("floor: tcp ping-pong 64 B (TCP_NODELAY)", rtt_tcp, None, "");
+    lat_row("floor: unix ping-pong 64 B", rtt_unix, None, "");
+    lat_row("local: vaccel_noop (noop plugin)", local_noop, None, "");
+    lat_row(
+        "local: genop classify (noop plugin)",
+        local_classify,
+        None,
+        "",
+    );
+    for (t, k, l, cps, scale, floor) in &small {
+        lat_row(
+            &format!("rpc {}: genop classify, {k} client(s)", t.name()),
+            *l,
+            Some(*floor),
+            &format!("{cps:.0} calls/s, {scale:.2}x of 1 client"),
+        );
+    }
+    for (t, r, floor) in [
+        (Transport::Tcp, plugin_tcp, rtt_tcp),
+        (Transport::Unix, plugin_unix, rtt_unix),
+    ] {
+        let name = format!(
+            "rpc {} via libvaccel-rpc.so: genop classify, 1 client",
+            t.name()
+        );
+        match r {
+            Ok(l) => lat_row(&name, l, Some(floor), "child process"),
+            Err(e) => println!("| {name} | - | - | - | - | - | - | failed: {e} |"),
+        }
+    }
+    println!();
+    println!("## Bandwidth (MB/s = 10^6 B/s)");
+    println!();
+    println!("| measure | MB/s |");
+    println!("|---|---|");
+    println!("| floor: tcp bulk, 1 MiB writes | {bw_tcp:.0} |");
+    println!("| floor: unix bulk, 1 MiB writes | {bw_unix:.0} |");
+    println!("| floor: memcpy 64 MiB | {memcpy:.0} |");
+    println!();
+    println!("## RPC genop throughput (median of repetitions; echo counts bytes in + out)");
+    println!();
+    println!(
+        "| transport | payload | mode | MB/s | floor MB/s | ratio | agent peak RSS MiB | client peak RSS MiB |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (t, r, floor) in &tput {
+        println!(
+            "| {} | {} | {} | {:.0} | {floor:.0} | {:.2} | {} | {} |",
+            t.name(),
+            size_name(r.size),
+            r.mode,
+            r.mbps,
+            r.mbps / floor,
+            r.agent_hwm / 1024,
+            r.client_hwm / 1024
+        );
+    }
+    println!();
+    println!("Total run time: {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

@@ -17,7 +17,7 @@ RELEASE := $(CURDIR)/target/release
 
 PLUGINS := noop exec mbench rpc
 
-.PHONY: all rust examples stage install lint test run clean
+.PHONY: all rust examples stage install lint test run bench clean
 
 all: stage
 
@@ -62,6 +62,10 @@ test: stage lint
 	  bash tests/c/api/run.sh $(STAGE)
 	bash tests/run-examples.sh $(STAGE)
 	bash tests/run-examples-rpc.sh $(STAGE) $(STAGE)/bin/vaccel-rpc-agent $(STAGE)/lib/libvaccel-rpc.so
+	$(CARGO) run --release -q -p vaccel-bench -- --quick --stage $(STAGE) > $(BUILD)/bench-smoke.md
+
+bench: stage
+	$(CARGO) run --release -p vaccel-bench -- --stage $(STAGE)
 
 clean:
 	$(CARGO) clean

@@ -27,7 +27,7 @@ mod sgemm;
 
 pub use fpga::{arraycopy, mmult, parallel, vectoradd};
 pub use minmax::minmax;
-pub use sgemm::{sgemm, sgemm_threads};
+pub use sgemm::{matrix_len, sgemm, sgemm_threads};
 
 /// Why a kernel refused its arguments.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

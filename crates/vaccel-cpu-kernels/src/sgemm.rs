@@ -11,14 +11,18 @@ pub fn sgemm_threads() -> usize {
 }
 
 /// The number of elements a column-major `rows × cols` matrix with leading dimension `ld`
-/// spans: `ld * (cols - 1) + rows`, or 0 for an empty matrix.
-fn span(name: &'static str, rows: usize, cols: usize, ld: usize) -> Result<usize, Error> {
+/// spans, `ld * (cols - 1) + rows` (0 for an empty matrix), or `None` if that overflows: the
+/// length [`sgemm`] requires of each of its slices.
+pub fn matrix_len(rows: usize, cols: usize, ld: usize) -> Option<usize> {
     if rows == 0 || cols == 0 {
-        return Ok(0);
+        return Some(0);
     }
-    ld.checked_mul(cols - 1)
-        .and_then(|x| x.checked_add(rows))
-        .ok_or(Error::Overflow { name })
+    ld.checked_mul(cols - 1)?.checked_add(rows)
+}
+
+/// [`matrix_len`], with overflow as an error about `name`.
+fn span(name: &'static str, rows: usize, cols: usize, ld: usize) -> Result<usize, Error> {
+    matrix_len(rows, cols, ld).ok_or(Error::Overflow { name })
 }
 
 /// Checks `ld >= max(1, rows)`.
@@ -303,6 +307,16 @@ mod tests {
         // beta == 1 leaves C alone.
         sgemm(2, 2, 3, 0.0, &[0.0; 6], 2, &[0.0; 6], 3, 1.0, &mut c, 3).unwrap();
         assert_eq!(c, [2.0, 4.0, 99.0, 6.0, 8.0, 99.0]);
+    }
+
+    #[test]
+    fn matrix_lengths() {
+        assert_eq!(matrix_len(4, 4, 5), Some(19));
+        assert_eq!(matrix_len(3, 1, 100), Some(3));
+        assert_eq!(matrix_len(0, 9, 1), Some(0));
+        assert_eq!(matrix_len(9, 0, 9), Some(0));
+        assert_eq!(matrix_len(1, 3, usize::MAX), None);
+        assert_eq!(matrix_len(usize::MAX, 1, usize::MAX), Some(usize::MAX));
     }
 
     #[test]

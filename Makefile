@@ -15,23 +15,42 @@ BUILD   := $(CURDIR)/build
 STAGE   := $(BUILD)/stage
 RELEASE := $(CURDIR)/target/release
 
-PLUGINS := noop exec mbench rpc
+PLUGINS := noop exec mbench rpc cpu
 
-.PHONY: all rust examples stage install lint test run bench clean
+# ONNX Runtime for libvaccel-cpu.so, taken from the PyPI wheel (the library is loaded at run
+# time, not linked): build/onnxruntime/libonnxruntime.so.$(ORT_VERSION).
+ORT_VERSION := 1.32.0
+ORT_DIR     := $(BUILD)/onnxruntime
+ORT_LIB     := $(ORT_DIR)/libonnxruntime.so.$(ORT_VERSION)
+PYTHON      ?= python3
+
+.PHONY: all rust examples stage install lint test run bench onnxruntime clean
 
 all: stage
 
 rust:
 	$(CARGO) build --release --workspace
 
+onnxruntime: $(ORT_LIB)
+
+$(ORT_LIB):
+	mkdir -p $(BUILD)/wheels $(ORT_DIR)
+	$(PYTHON) -m pip download -q --no-deps --only-binary=:all: --dest $(BUILD)/wheels onnxruntime==$(ORT_VERSION)
+	$(PYTHON) scripts/unpack-onnxruntime.py $(BUILD)/wheels $(ORT_VERSION) $(ORT_DIR)
+
 # The install tree, assembled under build/stage, also used by the tests.
-stage: rust
+stage: rust $(ORT_LIB)
 	mkdir -p $(STAGE)/lib/pkgconfig $(STAGE)/bin $(STAGE)/include $(STAGE)/share/vaccel
 	install -m 0755 $(RELEASE)/libvaccel.so $(STAGE)/lib/libvaccel.so.$(VERSION)
 	ln -sf libvaccel.so.$(VERSION) $(STAGE)/lib/libvaccel.so.0
 	ln -sf libvaccel.so.0 $(STAGE)/lib/libvaccel.so
 	for p in $(PLUGINS); do install -m 0755 $(RELEASE)/libvaccel_$$p.so $(STAGE)/lib/libvaccel-$$p.so; done
 	install -m 0755 $(RELEASE)/vaccel-rpc-agent $(STAGE)/bin/vaccel-rpc-agent
+	install -m 0755 $(ORT_LIB) $(STAGE)/lib/
+	ln -sf libonnxruntime.so.$(ORT_VERSION) $(STAGE)/lib/libonnxruntime.so.1
+	ln -sf libonnxruntime.so.1 $(STAGE)/lib/libonnxruntime.so
+	mkdir -p $(STAGE)/share/doc/onnxruntime
+	cp $(ORT_DIR)/LICENSE $(ORT_DIR)/ThirdPartyNotices.txt $(STAGE)/share/doc/onnxruntime/
 	cp -r include/. $(STAGE)/include/
 	cp -r data/images data/labels data/input data/models $(STAGE)/share/vaccel/
 	$(MAKE) -C examples LIBDIR=$(STAGE)/lib OUT=$(BUILD)/examples all

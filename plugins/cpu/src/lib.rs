@@ -1,0 +1,68 @@
+//! The vAccel CPU plugin (`libvaccel-cpu.so`): real acceleration on a host without an
+//! accelerator, so that an agent started with it gives real results.
+//!
+//! - The five image ops run real ONNX models through ONNX Runtime (see [`image_ops`] for the
+//!   models, the result formats and how a session's MODEL resource or the environment overrides
+//!   the defaults).
+//! - `blas_sgemm`, `minmax` and the four `fpga_*` ops are CPU implementations
+//!   (`vaccel-cpu-kernels`), sgemm on all cores.
+//! - `exec` and `exec_with_resource` are the exec plugin's implementation (`vaccel-exec-ops`),
+//!   so one session reaches models, kernels and user libraries alike.
+//!
+//! Every line is logged with the `[cpu] ` prefix (the exec ops keep their `[exec] ` one).
+
+mod image_ops;
+mod numeric;
+mod selfpath;
+
+use std::ffi::c_int;
+
+use vaccel_plugin::abi::{
+    VACCEL_OK, VACCEL_PLUGIN_CPU, VACCEL_PLUGIN_GENERIC, VACCEL_PLUGIN_SOFTWARE, vaccel_resource,
+    vaccel_session,
+};
+
+vaccel_plugin::plugin! {
+    name: c"cpu",
+    type: VACCEL_PLUGIN_CPU | VACCEL_PLUGIN_SOFTWARE | VACCEL_PLUGIN_GENERIC,
+    fini: fini,
+    resource_unregister: resource_unregister,
+    ops: [
+        Noop => image_ops::noop,
+        Exec => vaccel_exec_ops::exec,
+        ExecWithResource => vaccel_exec_ops::exec_with_resource,
+        ImageClassify => image_ops::classify,
+        ImageDetect => image_ops::detect,
+        ImageSegment => image_ops::segment,
+        ImagePose => image_ops::pose,
+        ImageDepth => image_ops::depth,
+        BlasSgemm => numeric::blas_sgemm,
+        FpgaArraycopy => numeric::fpga_arraycopy,
+        FpgaVectoradd => numeric::fpga_vectoradd,
+        FpgaParallel => numeric::fpga_parallel,
+        FpgaMmult => numeric::fpga_mmult,
+        Minmax => numeric::minmax,
+    ],
+}
+
+/// Drops the models loaded for the resource and the library handles exec cached in it.
+unsafe extern "C" fn resource_unregister(
+    res: *mut vaccel_resource,
+    sess: *mut vaccel_session,
+) -> c_int {
+    vaccel_plugin::guard("resource_unregister", || {
+        // SAFETY: the core passes a live resource.
+        unsafe { image_ops::forget_resource(res) };
+        // SAFETY: forwarded from the core, which passes a live resource.
+        unsafe { vaccel_exec_ops::resource_unregister(res, sess) }
+    })
+}
+
+fn fini() -> c_int {
+    image_ops::unload_all();
+    let rc = vaccel_exec_ops::fini();
+    if rc != 0 { rc } else { VACCEL_OK }
+}
+
+#[cfg(test)]
+vaccel_plugin::test_stubs!();

@@ -1,8 +1,9 @@
 //! `vaccel_sgemm`: single-precision GEMM with reference BLAS `SGEMM` semantics (no transposition,
-//! column-major), on the `gemm` crate.
+//! column-major), on `faer`'s matrix product.
 
 use crate::{Error, at_least};
-use gemm::Parallelism;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
 
 /// The number of threads [`sgemm`] splits a large product over: the size of the rayon pool it
 /// runs on (by default the number of available cores; `RAYON_NUM_THREADS` overrides it).
@@ -33,11 +34,6 @@ fn leading(name: &'static str, ld: usize, rows: usize) -> Result<(), Error> {
     } else {
         Ok(())
     }
-}
-
-/// A leading dimension as the column stride `gemm` takes.
-fn stride(name: &'static str, ld: usize) -> Result<isize, Error> {
-    isize::try_from(ld).map_err(|_| Error::Overflow { name })
 }
 
 /// `C = alpha·A·B + beta·C`, column-major, like reference BLAS
@@ -74,11 +70,12 @@ pub fn sgemm(
     at_least("a", a, span("a", m, k, lda)?)?;
     at_least("b", b, span("b", k, n, ldb)?)?;
     at_least("c", c, span("c", m, n, ldc)?)?;
-    let (lda_s, ldb_s, ldc_s) = (
-        stride("lda", lda)?,
-        stride("ldb", ldb)?,
-        stride("ldc", ldc)?,
-    );
+    // faer keeps strides as isize.
+    for (name, ld) in [("lda", lda), ("ldb", ldb), ("ldc", ldc)] {
+        if isize::try_from(ld).is_err() {
+            return Err(Error::Overflow { name });
+        }
+    }
 
     if m == 0 || n == 0 {
         return Ok(());
@@ -87,35 +84,19 @@ pub fn sgemm(
         scale(m, n, beta, c, ldc);
         return Ok(());
     }
-    // SAFETY: the checks above make every element the product reads or writes lie inside the
-    // slices: `A` spans `lda * (k - 1) + m` elements of `a`, `B` `ldb * (n - 1) + k` of `b`, `C`
-    // `ldc * (n - 1) + m` of `c`, with row stride 1 and column strides that fit an isize. `c` is
-    // a unique borrow, so it overlaps neither `a` nor `b`. `gemm` computes
-    // `dst = alpha_g * dst + beta_g * lhs * rhs` and does not read `dst` when `read_dst` is
-    // false.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            ldc_s,
-            1,
-            beta != 0.0,
-            a.as_ptr(),
-            lda_s,
-            1,
-            b.as_ptr(),
-            ldb_s,
-            1,
-            beta,
-            alpha,
-            false,
-            false,
-            false,
-            Parallelism::Rayon(0),
-        );
-    }
+    // faer accumulates `C = alpha·A·B` (Replace, C not read) or `C += alpha·A·B` (Add): any
+    // other beta is applied to C first.
+    let accum = if beta == 0.0 {
+        Accum::Replace
+    } else {
+        scale(m, n, beta, c, ldc);
+        Accum::Add
+    };
+    // The views cover exactly the checked spans, so they cannot panic.
+    let a = MatRef::from_column_major_slice_with_stride(a, m, k, lda);
+    let b = MatRef::from_column_major_slice_with_stride(b, k, n, ldb);
+    let c = MatMut::from_column_major_slice_with_stride_mut(c, m, n, ldc);
+    matmul(c, accum, a, b, alpha, Par::rayon(0));
     Ok(())
 }
 
@@ -405,6 +386,11 @@ mod tests {
         assert_eq!(
             sgemm(4, 4, 4, 1.0, &buf, usize::MAX / 2, &buf, 4, 0.0, &mut c, 4),
             Err(Error::Overflow { name: "a" })
+        );
+        // A single column never uses its stride, but it must still fit an isize.
+        assert_eq!(
+            sgemm(1, 1, 1, 1.0, &buf, usize::MAX, &buf, 1, 0.0, &mut c, 1),
+            Err(Error::Overflow { name: "lda" })
         );
         // Nothing was written.
         assert!(c.iter().all(|&x| x == 7.0));

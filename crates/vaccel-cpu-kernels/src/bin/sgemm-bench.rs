@@ -6,9 +6,10 @@
 //! ```
 //!
 //! Square column-major products `C = 1.5·A·B + 0.5·C` at 512, 1024 and 2048 (`--quick`: one
-//! 256 run of each, a smoke run). Each figure is the best of a bounded number of repetitions
-//! after one warm-up run. OpenBLAS is `dlopen`ed (`libopenblas.so.0`, `cblas_sgemm`); where it is
-//! not installed its column says so and the rest is still measured. The results of ours and
+//! 256 run of each, a smoke run). Each figure is the best of a bounded number of rounds after
+//! one warm-up run; ours and OpenBLAS take turns within each round, so that load from other
+//! processes hits both alike. OpenBLAS is `dlopen`ed (`libopenblas.so.0`, `cblas_sgemm`); where
+//! it is not installed its column says so and the rest is still measured. The results of ours and
 //! OpenBLAS are compared (largest relative difference) so a fast but wrong kernel shows.
 
 use std::time::{Duration, Instant};
@@ -119,31 +120,54 @@ fn fill(len: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-/// The best GFLOP/s of `f` over at most `max_reps` timed runs (after one warm-up), stopping
-/// early once `budget` is spent. Each run starts from the same `C`.
+/// One way of computing the product into `C`.
+type Product<'a> = dyn FnMut(&mut [f32]) + 'a;
+
+/// GFLOP/s of an `n`³ product that took `t`.
+fn gflops(n: usize, t: Duration) -> f64 {
+    2.0 * (n as f64).powi(3) / t.as_secs_f64() / 1e9
+}
+
+/// Times one run of `f` on a fresh copy of `c0` (kept in `c`).
+fn time(c: &mut [f32], c0: &[f32], f: &mut Product<'_>) -> Duration {
+    c.copy_from_slice(c0);
+    let t = Instant::now();
+    f(c);
+    t.elapsed()
+}
+
+/// The best GFLOP/s of each of `fs` over at most `max_reps` timed rounds (after one warm-up
+/// run each), stopping early once `budget` is spent, with each function's result. The
+/// functions take turns within a round, so a change in the machine's load hits them alike.
 fn best(
     n: usize,
     c0: &[f32],
     max_reps: usize,
     budget: Duration,
-    mut f: impl FnMut(&mut [f32]),
-) -> (f64, Vec<f32>) {
+    fs: &mut [&mut Product<'_>],
+) -> Vec<(f64, Vec<f32>)> {
     let mut c = c0.to_vec();
-    f(&mut c);
-    let result = c.clone();
+    let results: Vec<Vec<f32>> = fs
+        .iter_mut()
+        .map(|f| {
+            time(&mut c, c0, &mut **f);
+            c.clone()
+        })
+        .collect();
+    let mut best = vec![Duration::MAX; fs.len()];
     let start = Instant::now();
-    let mut best = Duration::MAX;
     for _ in 0..max_reps {
-        c.copy_from_slice(c0);
-        let t = Instant::now();
-        f(&mut c);
-        best = best.min(t.elapsed());
+        for (f, b) in fs.iter_mut().zip(&mut best) {
+            *b = (*b).min(time(&mut c, c0, &mut **f));
+        }
         if start.elapsed() > budget {
             break;
         }
     }
-    let flops = 2.0 * (n as f64).powi(3);
-    (flops / best.as_secs_f64() / 1e9, result)
+    best.into_iter()
+        .zip(results)
+        .map(|(t, r)| (gflops(n, t), r))
+        .collect()
 }
 
 /// The largest relative difference between two results.
@@ -159,12 +183,12 @@ fn main() {
     let (sizes, naive_size, max_reps, budget): (&[usize], usize, usize, Duration) = if quick {
         (&[256], 256, 1, Duration::ZERO)
     } else {
-        (&[512, 1024, 2048], 512, 10, Duration::from_secs(4))
+        (&[512, 1024, 2048], 512, 10, Duration::from_secs(6))
     };
     let openblas = OpenBlas::load();
 
     println!(
-        "sgemm, square column-major, C = {ALPHA}·A·B + {BETA}·C, GFLOP/s (best of up to {max_reps} runs after a warm-up)"
+        "sgemm, square column-major, C = {ALPHA}·A·B + {BETA}·C, GFLOP/s (best of up to {max_reps} rounds after a warm-up; ours and OpenBLAS take turns within a round)"
     );
     println!();
     println!(
@@ -175,22 +199,30 @@ fn main() {
         let a = fill(n * n, 1);
         let b = fill(n * n, 2);
         let c0 = fill(n * n, 3);
-        let (ours, ours_c) = best(n, &c0, max_reps, budget, |c| {
+        let mut ours_f = |c: &mut [f32]| {
             sgemm(n, n, n, ALPHA, &a, n, &b, n, BETA, c, n).expect("valid dimensions");
-        });
-        let (blas, ratio, diff) = match &openblas {
-            Ok(ob) => {
-                let (g, blas_c) = best(n, &c0, max_reps, budget, |c| ob.run(n, &a, &b, c));
-                (
-                    format!("{g:.1}"),
-                    format!("{:.0}%", 100.0 * ours / g),
-                    format!("{:.1e}", max_rel_diff(&ours_c, &blas_c)),
-                )
-            }
-            Err(_) => ("—".into(), "—".into(), "—".into()),
+        };
+        let mut fs: Vec<&mut Product<'_>> = vec![&mut ours_f];
+        let mut blas_f;
+        if let Ok(ob) = &openblas {
+            blas_f = |c: &mut [f32]| ob.run(n, &a, &b, c);
+            fs.push(&mut blas_f);
+        }
+        let mut res = best(n, &c0, max_reps, budget, &mut fs).into_iter();
+        let (ours, ours_c) = res.next().expect("ours was run");
+        let (blas, ratio, diff) = match res.next() {
+            Some((g, blas_c)) => (
+                format!("{g:.1}"),
+                format!("{:.0}%", 100.0 * ours / g),
+                format!("{:.1e}", max_rel_diff(&ours_c, &blas_c)),
+            ),
+            None => ("—".into(), "—".into(), "—".into()),
         };
         let naive_g = if n == naive_size {
-            let (g, naive_c) = best(n, &c0, max_reps.min(3), budget, |c| naive(n, &a, &b, c));
+            let mut naive_f = |c: &mut [f32]| naive(n, &a, &b, c);
+            let (g, naive_c) = best(n, &c0, max_reps.min(3), budget, &mut [&mut naive_f])
+                .pop()
+                .expect("one result");
             let d = max_rel_diff(&ours_c, &naive_c);
             assert!(d < 1e-3, "ours and the naive loop disagree at n = {n}: {d}");
             format!("{g:.2}")

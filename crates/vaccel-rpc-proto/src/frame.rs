@@ -403,6 +403,24 @@ pub fn skip_payload<R: Read + ?Sized>(
     Ok(())
 }
 
+/// A vector of `n` zero bytes from `alloc_zeroed` (calloc: fresh pages are not touched until
+/// written), or `None` if the allocator refuses (instead of aborting the process).
+#[allow(unsafe_code)]
+fn zeroed_vec(n: usize) -> Option<Vec<u8>> {
+    if n == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(n).ok()?;
+    // SAFETY: `layout` has a non-zero size.
+    let p = unsafe { std::alloc::alloc_zeroed(layout) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `p` comes from the global allocator with the layout of `[u8; n]` (alignment 1,
+    // size and capacity `n`), and its `n` bytes are initialised (zeros).
+    Some(unsafe { Vec::from_raw_parts(p, n, n) })
+}
+
 /// A payload being received: capacity grows with the data (doubling from 64 KiB, capped at the
 /// claimed length), and at most [`READ_CHUNK`] bytes are zero-initialised ahead of the data.
 struct PayloadBuf {
@@ -413,11 +431,41 @@ struct PayloadBuf {
 
 impl PayloadBuf {
     fn new(total: usize) -> Self {
+        // Up to the official frame limit, a large payload gets its whole buffer at once, from
+        // zeroed memory (fresh pages the kernel maps on first write): the data is then received
+        // straight into place, with no reallocation copies and no zero-filling pass, while the
+        // resident memory still follows the bytes that actually arrive. Beyond the limit (codecs
+        // that accept any `u32` length), or if the address space cannot be had, the buffer grows
+        // with the data instead.
+        if total > INITIAL_CAPACITY
+            && total <= MAX_PAYLOAD as usize
+            && let Some(buf) = zeroed_vec(total)
+        {
+            return PayloadBuf {
+                buf,
+                filled: 0,
+                total,
+            };
+        }
         PayloadBuf {
             buf: Vec::with_capacity(total.min(INITIAL_CAPACITY)),
             filled: 0,
             total,
         }
+    }
+
+    /// Appends bytes already received (at most what is missing); returns how many were taken.
+    fn push(&mut self, mut src: &[u8]) -> usize {
+        let mut took = 0;
+        while !src.is_empty() && !self.is_complete() {
+            let dst = self.unfilled();
+            let n = dst.len().min(src.len());
+            dst[..n].copy_from_slice(&src[..n]);
+            self.advance(n);
+            src = &src[n..];
+            took += n;
+        }
+        took
     }
 
     fn is_complete(&self) -> bool {
@@ -470,6 +518,146 @@ impl PayloadBuf {
             flags: header.flags,
             payload: Bytes::from(self.buf),
         }
+    }
+}
+
+/// Size of a [`FrameReader`]'s buffer.
+pub const READ_BUF: usize = 64 * 1024;
+
+/// Reads frames from a byte stream with as few `read` calls as possible.
+///
+/// [`FrameCodec::read_frame`] reads a header and then its payload: two system calls per frame at
+/// least. A `FrameReader` keeps a [`READ_BUF`]-byte buffer instead: one `read` usually brings a
+/// whole small frame (or several pipelined ones), whose payload is then copied out into a buffer
+/// of its own (so that it can be handed on and, for genop, written in place). A payload larger
+/// than the buffer is received **directly into its final buffer** with reads as large as the
+/// socket allows, after the few bytes that arrived with the header: one copy, by the kernel.
+///
+/// Header-level errors leave the reader in sync at the start of the payload, as with
+/// [`FrameCodec`]; [`FrameReader::skip_payload`] discards it (bytes already buffered first).
+#[derive(Debug)]
+pub struct FrameReader<R> {
+    inner: R,
+    codec: FrameCodec,
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+}
+
+impl<R: Read> FrameReader<R> {
+    /// A reader over `inner` with `codec`'s payload limit.
+    pub fn new(inner: R, codec: FrameCodec) -> Self {
+        FrameReader {
+            inner,
+            codec,
+            buf: vec![0u8; READ_BUF].into_boxed_slice(),
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// The underlying stream.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The underlying stream, mutably (reading from it directly desynchronises the reader).
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// Bytes received and not yet returned.
+    pub fn buffered(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// One `read` into the free end of the buffer (moving buffered bytes to the front first if
+    /// less than `want` bytes of room are left). Returns the bytes read (0: end of stream).
+    fn fill(&mut self, want: usize) -> io::Result<usize> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.buf.len() - self.start < want {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads one frame. `Ok(None)` is a clean end of stream (the peer closed the connection
+    /// between frames).
+    pub fn read_frame(&mut self) -> Result<Option<Frame>, FrameError> {
+        while self.buffered() < HEADER_LEN {
+            if self.fill(HEADER_LEN)? == 0 {
+                return match self.buffered() {
+                    0 => Ok(None),
+                    got => Err(FrameError::TruncatedHeader { got }),
+                };
+            }
+        }
+        let mut hdr = [0u8; HEADER_LEN];
+        hdr.copy_from_slice(&self.buf[self.start..self.start + HEADER_LEN]);
+        self.start += HEADER_LEN;
+        let header = self.codec.decode_header(&hdr)?;
+        let len = header.length as usize;
+        if len <= self.buf.len() {
+            // A small frame: complete it in the buffer, then copy it out.
+            while self.buffered() < len {
+                if self.fill(len)? == 0 {
+                    return Err(FrameError::TruncatedPayload {
+                        stream_id: header.stream_id,
+                        expected: header.length,
+                        got: self.buffered(),
+                    });
+                }
+            }
+            let payload = Bytes::copy_from_slice(&self.buf[self.start..self.start + len]);
+            self.start += len;
+            return Ok(Some(Frame {
+                stream_id: header.stream_id,
+                frame_type: header.frame_type,
+                flags: header.flags,
+                payload,
+            }));
+        }
+        // A large frame: what is buffered, then the rest straight into the payload buffer.
+        let mut payload = PayloadBuf::new(len);
+        let took = payload.push(&self.buf[self.start..self.end]);
+        self.start += took;
+        while !payload.is_complete() {
+            match self.inner.read(payload.unfilled()) {
+                Ok(0) => return Err(payload.truncated(header.stream_id)),
+                Ok(n) => payload.advance(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Some(payload.into_frame(&header)))
+    }
+
+    /// Reads and discards `length` payload bytes after a [`FrameError::skippable`] error.
+    pub fn skip_payload(&mut self, stream_id: u32, length: u32) -> Result<(), FrameError> {
+        let from_buf = self.buffered().min(length as usize);
+        self.start += from_buf;
+        let rest = length - from_buf as u32;
+        skip_payload(&mut self.inner, stream_id, rest).map_err(|e| match e {
+            FrameError::TruncatedPayload { got, .. } => FrameError::TruncatedPayload {
+                stream_id,
+                expected: length,
+                got: got + from_buf,
+            },
+            e => e,
+        })
     }
 }
 
@@ -667,6 +855,114 @@ mod tests {
             .write_frame(&mut w, &Frame::from_message(5, FrameType::Request, 0, &req))
             .unwrap();
         assert_eq!(w.writes, 2);
+    }
+
+    #[test]
+    fn frame_reader_matches_codec() {
+        let codec = FrameCodec::default();
+        let frames = [
+            Frame::new(1, FrameType::Request, 0, vec![1u8, 2, 3]),
+            Frame::stream_close(3),
+            Frame::new(5, FrameType::Response, 0, vec![0xaa; 200_000]),
+            Frame::new(7, FrameType::Data, 0, vec![0x55; READ_BUF - 3]),
+            Frame::new(9, FrameType::Data, 0, vec![0x66; READ_BUF]),
+            Frame::new(11, FrameType::Data, 0, vec![0x77; READ_BUF + 1]),
+            Frame::new(13, FrameType::Request, 0, Vec::<u8>::new()),
+        ];
+        let mut wire = Vec::new();
+        for f in &frames {
+            codec.write_frame(&mut wire, f).unwrap();
+        }
+        for step in [1usize, 7, 4096, 70_000, usize::MAX] {
+            let mut r = FrameReader::new(
+                Trickle {
+                    data: &wire,
+                    step,
+                    read: 0,
+                },
+                codec,
+            );
+            for f in &frames {
+                assert_eq!(r.read_frame().unwrap().as_ref(), Some(f), "step {step}");
+            }
+            assert!(r.read_frame().unwrap().is_none());
+        }
+        // Truncations.
+        let mut r = FrameReader::new(&wire[..5], codec);
+        assert!(matches!(
+            r.read_frame(),
+            Err(FrameError::TruncatedHeader { got: 5 })
+        ));
+        let cut = HEADER_LEN + 3 + HEADER_LEN + HEADER_LEN + 1000;
+        let mut r = FrameReader::new(&wire[..cut], codec);
+        r.read_frame().unwrap();
+        r.read_frame().unwrap();
+        assert!(matches!(
+            r.read_frame(),
+            Err(FrameError::TruncatedPayload {
+                stream_id: 5,
+                expected: 200_000,
+                got: 1000
+            })
+        ));
+    }
+
+    #[test]
+    fn frame_reader_skips_buffered_and_unbuffered_payloads() {
+        let codec = FrameCodec::new(100);
+        let mut wire = hdr(3, 11, 0x07, 0);
+        wire.extend_from_slice(b"abc");
+        wire.extend_from_slice(&hdr(150_000, 13, 1, 0));
+        wire.extend_from_slice(&vec![9u8; 150_000]);
+        FrameCodec::default()
+            .write_frame(&mut wire, &Frame::new(15, FrameType::Data, 0, &b"xy"[..]))
+            .unwrap();
+        let mut r = FrameReader::new(&wire[..], codec);
+        let e = r.read_frame().unwrap_err();
+        let (sid, len) = e.skippable().unwrap();
+        r.skip_payload(sid, len).unwrap();
+        let e = r.read_frame().unwrap_err();
+        assert!(matches!(e, FrameError::TooLarge { stream_id: 13, .. }));
+        let (sid, len) = e.skippable().unwrap();
+        r.skip_payload(sid, len).unwrap();
+        let f = r.read_frame().unwrap().unwrap();
+        assert_eq!((f.stream_id, &f.payload[..]), (15, &b"xy"[..]));
+        let short = hdr(150_000, 1, 1, 0);
+        let mut r = FrameReader::new(&short[..], codec);
+        let (sid, len) = r.read_frame().unwrap_err().skippable().unwrap();
+        assert!(matches!(
+            r.skip_payload(sid, len),
+            Err(FrameError::TruncatedPayload { got: 0, .. })
+        ));
+    }
+
+    /// Resident memory of this process, in KiB.
+    fn rss_kib() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap()
+    }
+
+    #[test]
+    fn claimed_gib_costs_address_space_not_memory() {
+        // A header claiming the whole 1 GiB limit, then 100 bytes: the buffer is reserved but
+        // its pages are not touched, so resident memory does not follow the claim.
+        let before = rss_kib();
+        let mut wire = hdr(MAX_PAYLOAD, 1, 3, 0);
+        wire.extend_from_slice(&[7u8; 100]);
+        let e = FrameReader::new(&wire[..], FrameCodec::default())
+            .read_frame()
+            .unwrap_err();
+        assert!(matches!(e, FrameError::TruncatedPayload { got: 100, .. }));
+        let mut buf = PayloadBuf::new(MAX_PAYLOAD as usize);
+        buf.advance(100);
+        let grown = rss_kib().saturating_sub(before);
+        assert!(grown < 64 * 1024, "{grown} KiB");
+        drop(buf);
     }
 
     #[test]

@@ -61,20 +61,22 @@
 //! type), `thiserror` (error types), `vaccel-abi` (op and argument tables, error codes) and, with
 //! the `tokio` feature, `tokio` with only `io-util`.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod address;
 pub mod bound;
 pub mod error;
 pub mod frame;
 mod messages;
+pub mod segments;
 pub mod service;
 pub mod ttrpc;
 
 pub use messages::{empty, genop, image, profiling, resource, session, tf, tflite, torch};
 
 pub use address::{Address, AddressError};
-pub use frame::{Frame, FrameCodec, FrameError, FrameHeader, FrameType};
+pub use frame::{Frame, FrameCodec, FrameError, FrameHeader, FrameReader, FrameType};
+pub use segments::{EncodeSegments, Segments};
 pub use service::{Method, Service, StreamIds};
 
 /// The protobuf runtime the messages are built on, so that users share its exact version (the

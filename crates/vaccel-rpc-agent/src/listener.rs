@@ -13,18 +13,17 @@
 //!   connection to host port P on the unix socket `<path>_P`, so the agent listens there as on any
 //!   unix socket; no handshake happens on this side.
 //!
-//! Every accepted connection becomes a boxed [`Stream`], so the server code is the same for all.
+//! Every accepted connection becomes a blocking `std` socket, so the server code is the same for
+//! all.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use tokio::io::{AsyncRead, AsyncWrite};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+
 use tokio::net::{TcpListener, UnixListener};
 use vaccel_rpc_proto::Address;
-
-/// A connected byte stream of any socket family.
-pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
 
 /// A bound listener.
 pub enum Listener {
@@ -93,22 +92,30 @@ impl Listener {
         }
     }
 
-    /// Waits for the next connection: the stream and a description of the peer for log lines.
-    pub async fn accept(&self) -> io::Result<(Box<dyn Stream>, String)> {
+    /// Waits for the next connection: the socket, switched to blocking mode for the connection's
+    /// threads ([`crate::server`]), and a description of the peer for log lines. Every family is
+    /// returned as a `UnixStream`: the server only reads, writes and shuts down.
+    pub async fn accept(&self) -> io::Result<(UnixStream, String)> {
         match self {
             Listener::Tcp(l) => {
                 let (s, peer) = l.accept().await?;
                 s.set_nodelay(true)?;
-                Ok((Box::new(s), peer.to_string()))
+                let s = s.into_std()?;
+                s.set_nonblocking(false)?;
+                Ok((UnixStream::from(OwnedFd::from(s)), peer.to_string()))
             }
             Listener::Unix { listener, .. } => {
                 let (s, _) = listener.accept().await?;
                 let peer = peer_description(&s);
-                Ok((Box::new(s), peer))
+                let s = s.into_std()?;
+                s.set_nonblocking(false)?;
+                Ok((s, peer))
             }
             Listener::Vsock(l) => {
                 let (s, cid, port) = l.accept().await?;
-                Ok((Box::new(s), format!("vsock {cid}:{port}")))
+                let s = s.into_std()?;
+                s.set_nonblocking(false)?;
+                Ok((s, format!("vsock {cid}:{port}")))
             }
         }
     }

@@ -8,7 +8,8 @@
 //! `off`; `target=level` items are matched against `vaccel_rpc_agent`), default `info`.
 //!
 //! Each line is formatted into one buffer and written with one `write` to stderr, so lines from
-//! concurrent connections do not interleave.
+//! concurrent connections do not interleave. A connection thread holds the lines of a call back
+//! until it has answered ([`defer`], [`flush`]): they are then written together, in order.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -80,11 +81,60 @@ pub fn enabled(level: Level) -> bool {
     level as u8 <= MAX_LEVEL.load(Ordering::Relaxed)
 }
 
+thread_local! {
+    /// Lines held back on this thread while it is between reading a request and answering it
+    /// ([`defer`]); `None` when lines go straight out.
+    static DEFERRED: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+    /// The last second formatted and its text (one call's lines share it).
+    static STAMP: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
+}
+
+/// Holds this thread's log lines back until [`flush`]: a connection thread defers the lines of a
+/// call while it runs it, answers the client, and only then writes them, so that the write to
+/// stderr (a file or pipe: a system call of a microsecond or more) is not on the call's path.
+pub fn defer() {
+    DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_none() {
+            *d = Some(Vec::new());
+        }
+    });
+}
+
+/// Writes the lines held back since [`defer`] (with one `write`) and stops holding them back.
+pub fn flush() {
+    if let Some(buf) = DEFERRED.with(|d| d.borrow_mut().take())
+        && !buf.is_empty()
+    {
+        let _ = std::io::stderr().lock().write_all(&buf);
+    }
+}
+
 /// Writes one line (use the macros).
 pub fn write(level: Level, args: std::fmt::Arguments<'_>) {
-    let line = format!("[{} {} {TARGET}] {args}\n", timestamp(now()), level.label());
-    // One write per line; a failing stderr is not worth dying for.
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    use std::fmt::Write as _;
+    let secs = now();
+    let mut line = String::with_capacity(96);
+    STAMP.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.0 != secs {
+            *s = (secs, timestamp(secs));
+        }
+        line.push('[');
+        line.push_str(&s.1);
+    });
+    let _ = writeln!(line, " {} {TARGET}] {args}", level.label());
+    let held = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+        Some(buf) => {
+            buf.extend_from_slice(line.as_bytes());
+            true
+        }
+        None => false,
+    });
+    if !held {
+        // One write per line; a failing stderr is not worth dying for.
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
 }
 
 fn now() -> u64 {

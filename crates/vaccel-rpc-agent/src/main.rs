@@ -25,9 +25,12 @@
 //!   official client keeps one connection per process for its whole life, so this only affects
 //!   clients that are gone; a client that shares ids across connections would see them vanish
 //!   with the creating connection.
-//! - `TCP_NODELAY`, whole frames written at once, genop outputs written in place and sent
-//!   without re-encoding (peak memory ≈ the request frame), calls of one connection served
-//!   concurrently, per-object locks with a fixed order.
+//! - `TCP_NODELAY`, whole frames written at once (one `writev` of header and payload segments),
+//!   one `read` per small request, large payloads received straight into their final buffer,
+//!   genop outputs written in place and sent without re-encoding (peak memory ≈ the request
+//!   frame), each call run on the thread that read it (no hand-off: a small call costs about a
+//!   raw socket round trip), long calls of one connection served concurrently, per-object locks
+//!   with a fixed order.
 //! - Bad frames are answered or the connection is closed with a log line; nothing a peer claims
 //!   is allocated up front; bind errors exit with status 1 and a message instead of a panic; a
 //!   stale unix socket file is replaced; `-V/--version` exists; the TF methods are served on all
@@ -37,7 +40,8 @@
 //!   checked as the chunks arrive ([`genop`]). An environment variable, so that `--help` keeps
 //!   the official text; an invalid value makes the agent exit with status 1 and a message.
 //!
-//! Dependencies: `tokio` (the async server, signals), `clap` (the command line of §7.1, with the
+//! Dependencies: `tokio` (accepting connections and waiting for signals on one thread; each
+//! connection is then served by blocking threads of its own, see [`server`]), `clap` (the command line of §7.1, with the
 //! exact help text of the official agent), `libc` (AF_VSOCK), `thiserror`, and the two vAccel
 //! crates. Logging is hand-written (see [`log`]) to keep the dependency tree small.
 
@@ -132,7 +136,9 @@ fn main() -> ExitCode {
         error!("Could not initialize vAccel: {e}");
         return ExitCode::FAILURE;
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
+    // The runtime only accepts connections and waits for signals; connections are served on
+    // threads of their own (see `server`).
+    let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -180,7 +186,13 @@ async fn run(address: Address, shown: String, agent: Arc<Agent>) -> ExitCode {
             }
             conn = listener.accept() => match conn {
                 Ok((stream, peer)) => {
-                    tokio::spawn(server::serve(stream, peer, agent.clone()));
+                    let agent = agent.clone();
+                    let spawned = std::thread::Builder::new()
+                        .name("vaccel-conn".into())
+                        .spawn(move || server::serve(stream, peer, agent));
+                    if let Err(e) = spawned {
+                        log::warning!("cannot start a connection thread: {e}");
+                    }
                 }
                 Err(e) => {
                     log::warning!("accept failed: {e}");

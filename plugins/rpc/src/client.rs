@@ -24,11 +24,11 @@ use vaccel_plugin::abi::{VACCEL_EBACKEND, VACCEL_EIO};
 use vaccel_plugin::{debug, error};
 use vaccel_rpc_proto::bound::Bounded;
 use vaccel_rpc_proto::error::status_to_errno;
-use vaccel_rpc_proto::frame::{self, HEADER_LEN, MAX_PAYLOAD, flags};
-use vaccel_rpc_proto::prost::encoding::{encode_varint, encoded_len_varint};
+use vaccel_rpc_proto::frame::{self, MAX_PAYLOAD, flags};
+use vaccel_rpc_proto::prost::encoding::encoded_len_varint;
 use vaccel_rpc_proto::{
-    Address, Bytes, FrameCodec, FrameHeader, FrameType, Message, Method, Service, StreamIds, genop,
-    ttrpc,
+    Address, Bytes, EncodeSegments, FrameCodec, FrameReader, FrameType, Message, Method, Service,
+    StreamIds, genop, segments, ttrpc,
 };
 
 /// Connect timeout unless `VACCEL_RPC_CONNECT_TIMEOUT_MS` says otherwise.
@@ -127,6 +127,25 @@ impl Write for Stream {
                     libc::MSG_NOSIGNAL,
                 )
             };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        loop {
+            // SAFETY: an all-zero msghdr is valid; it then points at `bufs`, whose `IoSlice`s
+            // have the layout of `iovec` (std guarantees it on unix) and stay alive for the call.
+            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+            msg.msg_iov = bufs.as_ptr().cast_mut().cast();
+            msg.msg_iovlen = bufs.len().min(1024) as _;
+            // SAFETY: `msg` describes readable buffers; the descriptor is open.
+            let n = unsafe { libc::sendmsg(self.fd(), &msg, libc::MSG_NOSIGNAL) };
             if n >= 0 {
                 return Ok(n as usize);
             }
@@ -338,38 +357,40 @@ impl Config {
 
 /// One connection to the agent.
 #[derive(Debug)]
-pub struct Client<S> {
-    stream: S,
+pub struct Client<S: Read> {
+    /// The stream, read through a buffered frame reader (one `read` per small response; large
+    /// responses received straight into their buffer) and written through `get_mut`.
+    io: FrameReader<S>,
     ids: StreamIds,
     service: Service,
     stream_threshold: usize,
-    /// Reads responses: any length the `u32` header can express (memory still grows only as
-    /// bytes arrive).
-    reader: FrameCodec,
 }
 
 impl<S: Read + Write> Client<S> {
     /// A client over a connected stream.
     pub fn new(stream: S, service: Service, stream_threshold: usize) -> Self {
         Client {
-            stream,
+            // Responses of any length the `u32` header can express (memory still grows only as
+            // bytes arrive).
+            io: FrameReader::new(stream, FrameCodec::new(u32::MAX)),
             ids: StreamIds::new(),
             service,
             stream_threshold,
-            reader: FrameCodec::new(u32::MAX),
         }
     }
 
-    /// A unary call: `method(request)` → the decoded response message.
-    pub fn call<Req: Message, Resp: Bounded>(
+    /// A unary call: `method(request)` → the decoded response message. The request goes out
+    /// with one vectored write, its bulk fields (arguments, blobs) referenced rather than copied.
+    pub fn call<Req: EncodeSegments, Resp: Bounded>(
         &mut self,
         method: Method,
         request: &Req,
     ) -> Result<Resp, RpcError> {
         let id = self.ids.next_id();
-        let buf = request_frame(id, self.service, method, request, 0)?;
-        self.write(&buf)?;
-        drop(buf);
+        let segs = segments::request_frame(id, self.service, method, request, 0)
+            .map_err(|e| RpcError::Transport(format!("{method}: {e}")))?;
+        self.write(&segs)?;
+        drop(segs);
         self.response(id, method)
     }
 
@@ -388,36 +409,29 @@ impl<S: Read + Write> Client<S> {
         let buf = writer
             .encode_message(id, FrameType::Request, flags::STREAM_OPEN, &open)
             .map_err(transport)?;
-        self.write(&buf)?;
+        self.write(&[Bytes::from(buf)])?;
         for part in stream_parts(request)? {
-            let buf = writer
-                .encode_message(id, FrameType::Data, 0, &part)
-                .map_err(transport)?;
-            self.write(&buf)?;
+            let segs = segments::message_frame(id, FrameType::Data, 0, &part).map_err(transport)?;
+            self.write(&segs)?;
         }
         let close = writer
             .encode(&frame::Frame::stream_close(id))
             .map_err(transport)?;
-        self.write(&close)?;
+        self.write(&[Bytes::from(close)])?;
         self.response(id, Method::GenopStream)
     }
 
-    fn write(&mut self, buf: &[u8]) -> Result<(), RpcError> {
-        self.stream
-            .write_all(buf)
+    fn write(&mut self, segs: &[Bytes]) -> Result<(), RpcError> {
+        segments::write_all_vectored(self.io.get_mut(), segs)
             .map_err(|e| RpcError::Transport(format!("cannot send to the agent: {e}")))
     }
 
     /// Reads frames until the Response of stream `id`.
     fn response<Resp: Bounded>(&mut self, id: u32, method: Method) -> Result<Resp, RpcError> {
         loop {
-            let frame = self
-                .reader
-                .read_frame(&mut self.stream)
-                .map_err(transport)?
-                .ok_or_else(|| {
-                    RpcError::Transport(format!("the agent closed the connection during {method}"))
-                })?;
+            let frame = self.io.read_frame().map_err(transport)?.ok_or_else(|| {
+                RpcError::Transport(format!("the agent closed the connection during {method}"))
+            })?;
             if frame.frame_type != FrameType::Response || frame.stream_id != id {
                 debug!(
                     "[rpc] Ignoring a {:?} frame on stream {} while waiting for stream {id}",
@@ -445,49 +459,23 @@ fn transport(e: frame::FrameError) -> RpcError {
 
 /// Payload length of the `ttrpc.Request` envelope around `message`.
 fn request_len<M: Message>(service: Service, method: Method, message: &M) -> usize {
-    let envelope = ttrpc::Request::stream_open(service.name(), method.name()).encoded_len();
-    let len = message.encoded_len();
-    if len == 0 {
-        envelope
-    } else {
-        envelope + 1 + encoded_len_varint(len as u64) + len
-    }
+    segments::request_len(service.name(), method.name(), message)
 }
 
-/// The wire bytes of a Request frame for `method(message)`: header, `ttrpc.Request{service,
-/// method, payload}` with the message encoded straight into the buffer (one copy of the data, one
-/// write). The bytes equal those of encoding `ttrpc::Request::new(..)` (fields in order 1, 2, 3;
-/// field 3 absent for an empty message).
-pub fn request_frame<M: Message>(
+/// The wire bytes of a Request frame for `method(message)`, flattened: header,
+/// `ttrpc.Request{service, method, payload}`. The bytes equal those of encoding
+/// `ttrpc::Request::new(..)` (fields in order 1, 2, 3; field 3 absent for an empty message). Calls
+/// send the same bytes as segments ([`segments::request_frame`]) without flattening them.
+pub fn request_frame<M: EncodeSegments>(
     stream_id: u32,
     service: Service,
     method: Method,
     message: &M,
     frame_flags: u8,
 ) -> Result<Vec<u8>, RpcError> {
-    let length = request_len(service, method, message);
-    if length > MAX_PAYLOAD as usize {
-        return Err(RpcError::Transport(format!(
-            "{method}: message length {length} exceed maximum message size of {MAX_PAYLOAD}"
-        )));
-    }
-    let header = FrameHeader {
-        length: length as u32,
-        stream_id,
-        frame_type: FrameType::Request,
-        flags: frame_flags,
-    };
-    let mut out = Vec::with_capacity(HEADER_LEN + length);
-    out.extend_from_slice(&header.to_bytes());
-    ttrpc::Request::stream_open(service.name(), method.name()).encode_raw(&mut out);
-    let len = message.encoded_len();
-    if len > 0 {
-        out.push(0x1a); // field 3, length-delimited
-        encode_varint(len as u64, &mut out);
-        message.encode_raw(&mut out);
-    }
-    debug_assert_eq!(out.len(), HEADER_LEN + length);
-    Ok(out)
+    let segs = segments::request_frame(stream_id, service, method, message, frame_flags)
+        .map_err(|e| RpcError::Transport(format!("{method}: {e}")))?;
+    Ok(segs.iter().flat_map(|s| s.iter().copied()).collect())
 }
 
 /// Splits a genop request into the Data-frame messages of `GenopStream` (§10.1): arguments are

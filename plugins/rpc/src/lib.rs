@@ -41,7 +41,9 @@ use vaccel_plugin::abi::{
 use vaccel_plugin::{debug, guard};
 use vaccel_rpc_proto::bound::Bounded;
 use vaccel_rpc_proto::error::{ErrorType, vaccel_error};
-use vaccel_rpc_proto::{Message, Method, empty, genop, resource, session, tf, tflite, torch};
+use vaccel_rpc_proto::{
+    EncodeSegments, Method, empty, genop, resource, session, tf, tflite, torch,
+};
 
 pub mod client;
 pub mod marshal;
@@ -121,12 +123,18 @@ fn code(method: Method, e: &RpcError) -> c_int {
 }
 
 /// A unary call on the process's connection.
-fn call<Req: Message, Resp: Bounded>(method: Method, request: &Req) -> Result<Resp, RpcError> {
+fn call<Req: EncodeSegments, Resp: Bounded>(
+    method: Method,
+    request: &Req,
+) -> Result<Resp, RpcError> {
     client::with_client(|c| c.call(method, request))
 }
 
 /// A unary call whose failure is returned as its vAccel code.
-fn call_code<Req: Message, Resp: Bounded>(method: Method, request: &Req) -> Result<Resp, c_int> {
+fn call_code<Req: EncodeSegments, Resp: Bounded>(
+    method: Method,
+    request: &Req,
+) -> Result<Resp, c_int> {
     call(method, request).map_err(|e| code(method, &e))
 }
 

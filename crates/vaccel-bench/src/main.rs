@@ -23,7 +23,7 @@
 //! Usage: `vaccel-bench [--quick] [--stage <dir>]` (`<dir>` holds `bin/vaccel-rpc-agent` and
 //! `lib/`; default `build/stage`).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -32,8 +32,10 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use vaccel_abi::{ArgType, OpType};
-use vaccel_rpc_proto::ttrpc::{Request, Response};
-use vaccel_rpc_proto::{Bytes, FrameCodec, FrameType, Message, genop, session};
+use vaccel_rpc_proto::ttrpc::Response;
+use vaccel_rpc_proto::{
+    Bytes, EncodeSegments, FrameCodec, FrameReader, Message, genop, segments, session,
+};
 
 const SYNC: &str = "vaccel.sync.agent.AgentService";
 const KIB: usize = 1024;
@@ -270,9 +272,17 @@ struct Agent {
 }
 
 impl Agent {
-    fn start(stage: &Path, address: &str) -> Res<Agent> {
+    /// Starts the agent with its log (default level `info`: one line per call, as deployed) going
+    /// to a file in `dir`, as a service manager would have it, and waits until it accepts.
+    fn start(stage: &Path, address: &str, dir: &Path) -> Res<Agent> {
         let lib = stage.join("lib");
-        let mut child = Command::new(stage.join("bin/vaccel-rpc-agent"))
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let log_path = dir.join(format!(
+            "agent-{}.log",
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let log = std::fs::File::create(&log_path)?;
+        let child = Command::new(stage.join("bin/vaccel-rpc-agent"))
             .arg("-a")
             .arg(address)
             .env("LD_LIBRARY_PATH", &lib)
@@ -282,25 +292,23 @@ impl Agent {
             .env_remove("VACCEL_BOOTSTRAP_ENABLED")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(log)
             .spawn()?;
-        let stderr = child.stderr.take().ok_or("agent stderr")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.split("Listening on '").nth(1) {
-                    let _ = tx.send(rest.split('\'').next().unwrap_or("").to_owned());
-                }
-            }
-        });
         let mut agent = Agent {
             child,
             address: String::new(),
         };
-        agent.address = rx
-            .recv_timeout(Duration::from_secs(20))
-            .map_err(|_| "the agent did not report its address")?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        agent.address = loop {
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if let Some(rest) = text.split("Listening on '").nth(1) {
+                break rest.split('\'').next().unwrap_or("").to_owned();
+            }
+            if Instant::now() > deadline || agent.child.try_wait()?.is_some() {
+                return Err(format!("the agent did not report its address: {text}").into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while agent.connect().is_err() {
             if Instant::now() > deadline {
@@ -325,9 +333,8 @@ impl Agent {
             Box::new(s)
         };
         Ok(Client {
-            sock,
+            sock: FrameReader::new(sock, FrameCodec::default()),
             next: 1,
-            codec: FrameCodec::default(),
         })
     }
 }
@@ -339,24 +346,22 @@ impl Drop for Agent {
     }
 }
 
-/// A raw-frame blocking client: one call at a time on its connection.
+/// A raw-frame blocking client: one call at a time on its connection. Requests are written as
+/// segments with one `writev` (argument bytes referenced, not copied), responses read with a
+/// buffered [`FrameReader`].
 struct Client {
-    sock: Box<dyn Sock>,
+    sock: FrameReader<Box<dyn Sock>>,
     next: u32,
-    codec: FrameCodec,
 }
 
 impl Client {
-    fn call<M: Message, R: Message + Default>(&mut self, method: &str, msg: &M) -> Res<R> {
+    fn call<M: EncodeSegments, R: Message + Default>(&mut self, method: &str, msg: &M) -> Res<R> {
         let id = self.next;
         self.next += 2;
-        let req = Request::new(SYNC, method, msg);
-        self.codec
-            .write_message(&mut self.sock, id, FrameType::Request, 0, &req)?;
-        let f = self
-            .codec
-            .read_frame(&mut self.sock)?
-            .ok_or("connection closed")?;
+        let segs = segments::request_frame_named(id, SYNC, method, msg, 0)?;
+        segments::write_all_vectored(self.sock.get_mut(), &segs)?;
+        drop(segs);
+        let f = self.sock.read_frame()?.ok_or("connection closed")?;
         if f.stream_id != id {
             return Err("response to another stream".into());
         }
@@ -636,21 +641,29 @@ fn main() {
 fn run() -> Res<()> {
     let mut quick = false;
     let mut child = false;
+    let mut only: Option<Vec<String>> = None;
     let mut stage = PathBuf::from("build/stage");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--quick" => quick = true,
             "--plugin-child" => child = true,
+            "--only" => {
+                let list = args.next().ok_or("--only needs a list")?;
+                only = Some(list.split(',').map(str::to_owned).collect());
+            }
             "--stage" => stage = PathBuf::from(args.next().ok_or("--stage needs a directory")?),
             "-h" | "--help" => {
-                println!("usage: vaccel-bench [--quick] [--stage <dir>]");
+                println!(
+                    "usage: vaccel-bench [--quick] [--stage <dir>] [--only small,plugin,tput]"
+                );
                 return Ok(());
             }
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
     let b = Bounds::new(quick);
+    let want = |section: &str| only.as_ref().is_none_or(|o| o.iter().any(|s| s == section));
     if child {
         return plugin_child(&stage, b);
     }
@@ -682,16 +695,20 @@ fn run() -> Res<()> {
     let (local_noop, local_classify) = local_call(&stage, b)?;
 
     // RPC.
-    let tcp = Agent::start(&stage, "tcp://127.0.0.1:0")?;
+    let tcp = Agent::start(&stage, "tcp://127.0.0.1:0", &dir.0)?;
     let unix = Agent::start(
         &stage,
         &format!("unix://{}", dir.0.join("agent.sock").display()),
+        &dir.0,
     )?;
     let mut small = Vec::new();
     for (t, agent, floor) in [
         (Transport::Tcp, &tcp, rtt_tcp),
         (Transport::Unix, &unix, rtt_unix),
     ] {
+        if !want("small") {
+            break;
+        }
         let mut one = 0.0;
         for k in [1, 4, 16] {
             let (l, cps) = rpc_small(agent, k, b)?;
@@ -701,13 +718,22 @@ fn run() -> Res<()> {
             small.push((t, k, l, cps, cps / one, floor));
         }
     }
-    let plugin_tcp = via_plugin(&stage, &tcp, quick);
-    let plugin_unix = via_plugin(&stage, &unix, quick);
+    let (plugin_tcp, plugin_unix) = if want("plugin") {
+        (
+            via_plugin(&stage, &tcp, quick),
+            via_plugin(&stage, &unix, quick),
+        )
+    } else {
+        (Err("skipped".into()), Err("skipped".into()))
+    };
     let mut tput = Vec::new();
     for (t, agent, floor) in [
         (Transport::Tcp, &tcp, bw_tcp),
         (Transport::Unix, &unix, bw_unix),
     ] {
+        if !want("tput") {
+            break;
+        }
         for row in rpc_tput(agent, b)? {
             tput.push((t, row, floor));
         }

@@ -137,6 +137,20 @@ impl Call {
     }
 }
 
+thread_local! {
+    /// The request frame of the last unary genop run on this thread, for the connection to hand
+    /// back to its frame reader once the answer is sent ([`take_frame`]).
+    static RECYCLE: std::cell::RefCell<Option<Bytes>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The buffer of the last unary genop's request frame run on this thread, if nothing else refers
+/// to it any more (its answer was sent and dropped): the connection receives its next large
+/// frame into it instead of into fresh memory.
+pub fn take_frame() -> Option<Vec<u8>> {
+    let f = RECYCLE.with(|r| r.borrow_mut().take())?;
+    f.try_into_mut().ok().map(Vec::from)
+}
+
 /// The environment variable bounding a reassembled `GenopStream` (bytes, optional binary suffix).
 pub const MAX_STREAM_ENV: &str = "VACCEL_RPC_AGENT_MAX_STREAM";
 /// The default bound of a reassembled `GenopStream`: 16 GiB.
@@ -245,7 +259,18 @@ impl StreamAssembler {
             ] {
                 if args.len() == 1 && args[0].parts > 0 {
                     let a = &args[0];
-                    let buf = pending.get_or_insert_with(Vec::new);
+                    // The first part reserves the argument's announced size when the stream's
+                    // bound allows it: address space only (resident memory follows the parts as
+                    // they are copied in, on huge pages), so the parts land in place without the
+                    // copies and the transient double size of a growing vector. A peer whose
+                    // parts exceed the announced size only makes the vector grow.
+                    let buf = pending.get_or_insert_with(|| {
+                        if u64::from(a.size) <= self.limit.saturating_sub(self.held) + cost {
+                            vaccel_rpc_proto::frame::reserved_vec(a.size as usize)
+                        } else {
+                            Vec::new()
+                        }
+                    });
                     buf.extend_from_slice(&a.buf);
                     if a.part_no >= a.parts {
                         let buf = pending.take().unwrap_or_default();
@@ -412,6 +437,9 @@ fn run_on(
     rc.map_err(|e| ffi_status(&e))?;
     let t = monotonic_ns();
     let frame = frame.map(BytesMut::freeze);
+    if let Some(f) = &frame {
+        RECYCLE.with(|r| *r.borrow_mut() = Some(f.clone()));
+    }
     let outputs = write.into_iter().map(|a| {
         let data = match a.buf {
             Buf::Frame { off, len } => frame

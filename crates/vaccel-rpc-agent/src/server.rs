@@ -248,6 +248,11 @@ impl Conn {
             drop(st);
             self.send(&frame);
             drop(frame);
+            if let Some(buf) = crate::genop::take_frame()
+                && again
+            {
+                lock(&self.read).frames.recycle(buf);
+            }
             if disarm {
                 Watcher::get().set(self.sock.as_raw_fd(), self.id, false);
             }

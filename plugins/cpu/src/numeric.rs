@@ -2,8 +2,8 @@
 //! entry points over the safe kernels of `vaccel-cpu-kernels`.
 //!
 //! Each entry point checks its C arguments before it makes a slice of any of them: a NULL
-//! session, a NULL or misaligned array that must hold elements, a negative size or an array
-//! whose size overflows the address space gives `VACCEL_EINVAL` with a `[cpu] ` error line, and
+//! session, a NULL array that must hold elements, a negative size or an array whose size
+//! overflows the address space gives `VACCEL_EINVAL` with a `[cpu] ` error line, and
 //! so does any argument the kernel refuses (too small a leading dimension, `low > high`, ...).
 //!
 //! Arguments may share memory as they may in C: an input that overlaps an output (an in-place
@@ -11,6 +11,10 @@
 //! taken before any output is written, so the result is the one the call has on distinct
 //! arrays. Two outputs that overlap (`add_output` and `mult_output` of `fpga_parallel`) are
 //! refused.
+//!
+//! Arrays need not be aligned: the RPC agent hands over arguments where they lie in the received
+//! frame. A misaligned input is read into an aligned copy, and a misaligned output is computed in
+//! an aligned buffer (initialised from it, as sgemm reads `C`) and copied back.
 
 use std::borrow::Cow;
 use std::ffi::c_int;
@@ -59,17 +63,14 @@ fn size(op: &str, name: &str, v: i64) -> Result<usize, c_int> {
     usize::try_from(v).map_err(|_| invalid(op, format_args!("{name} = {v} is negative")))
 }
 
-/// Checks that `len` `T`s at `p` can be a slice: non-NULL and aligned when `len > 0`, and no
-/// more than `isize::MAX` bytes. Returns their address range (empty for `len == 0`).
+/// Checks that `len` `T`s at `p` can be read or written: non-NULL when `len > 0`, and no more
+/// than `isize::MAX` bytes. Returns their address range (empty for `len == 0`).
 fn span<T>(op: &str, name: &str, p: *const T, len: usize) -> Result<Span, c_int> {
     if len == 0 {
         return Ok((0, 0));
     }
     if p.is_null() {
         return Err(invalid(op, format_args!("{name} is NULL")));
-    }
-    if !p.is_aligned() {
-        return Err(invalid(op, format_args!("{name} is misaligned")));
     }
     let bytes = len
         .checked_mul(size_of::<T>())
@@ -95,7 +96,16 @@ fn overlaps(x: Span, y: Span) -> bool {
 /// `outputs`.
 unsafe fn input<'a, T: Copy>(p: *const T, len: usize, outputs: &[Span]) -> Cow<'a, [T]> {
     let here = (p as usize, p as usize + len * size_of::<T>());
-    // SAFETY: checked by `span` (non-NULL, aligned, in bounds) and the caller's contract.
+    if len > 0 && !p.is_aligned() {
+        // SAFETY: checked by `span` (non-NULL, in bounds) and the caller's contract; each
+        // element is read unaligned.
+        return Cow::Owned(
+            (0..len)
+                .map(|i| unsafe { p.add(i).read_unaligned() })
+                .collect(),
+        );
+    }
+    // SAFETY: checked by `span` (non-NULL, in bounds), aligned, and the caller's contract.
     let s: &'a [T] = unsafe { slice(p, len) }.unwrap_or(&[]);
     if outputs.iter().any(|&o| overlaps(here, o)) {
         Cow::Owned(s.to_vec())
@@ -104,14 +114,53 @@ unsafe fn input<'a, T: Copy>(p: *const T, len: usize, outputs: &[Span]) -> Cow<'
     }
 }
 
+/// An output array: the caller's memory when it is aligned, else an aligned copy that
+/// [`Output::finish`] writes back.
+enum Output<'a, T> {
+    Direct(&'a mut [T]),
+    Staged { buf: Vec<T>, dst: *mut T },
+}
+
+impl<T: Copy> Output<'_, T> {
+    fn as_mut(&mut self) -> &mut [T] {
+        match self {
+            Output::Direct(s) => s,
+            Output::Staged { buf, .. } => buf,
+        }
+    }
+
+    /// Writes a staged result back to the caller's memory.
+    fn finish(self) {
+        if let Output::Staged { buf, dst } = self {
+            // SAFETY: `dst` passed `span` for `buf.len()` elements and is valid for writes (the
+            // contract of `output`); bytes are copied, so alignment does not matter, and `buf`
+            // is a separate allocation.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    buf.as_ptr().cast::<u8>(),
+                    dst.cast::<u8>(),
+                    buf.len() * size_of::<T>(),
+                )
+            };
+        }
+    }
+}
+
 /// The `len` elements at `p` as an output.
 ///
 /// # Safety
-/// `p` passed [`span`] for `len`, points to `len` `T`s valid for writes, and no other live
-/// reference covers them.
-unsafe fn output<'a, T>(p: *mut T, len: usize) -> &'a mut [T] {
-    // SAFETY: checked by `span` and the caller's contract.
-    unsafe { slice_mut(p, len) }.unwrap_or(&mut [])
+/// `p` passed [`span`] for `len`, points to `len` initialised `T`s valid for reads and writes,
+/// and no other live reference covers them.
+unsafe fn output<'a, T: Copy>(p: *mut T, len: usize) -> Output<'a, T> {
+    if len > 0 && !p.is_aligned() {
+        // SAFETY: checked by `span` and the caller's contract; read unaligned.
+        let buf = (0..len)
+            .map(|i| unsafe { p.add(i).read_unaligned() })
+            .collect();
+        return Output::Staged { buf, dst: p };
+    }
+    // SAFETY: checked by `span`, aligned, and the caller's contract.
+    Output::Direct(unsafe { slice_mut(p, len) }.unwrap_or(&mut []))
 }
 
 /// `vaccel_sgemm` ([`sig::BlasSgemm`](vaccel_plugin::sig::BlasSgemm)): `C = alpha·A·B + beta·C`
@@ -168,15 +217,16 @@ pub(crate) unsafe extern "C" fn blas_sgemm(
         );
         // SAFETY: the spans were checked; the caller's contract gives the elements; `C` is the
         // only output and A and B are copied if they overlap it.
-        let (a, b, c) = unsafe {
+        let (a, b, mut c) = unsafe {
             (
                 input(a, len_a, &[out]),
                 input(b, len_b, &[out]),
                 output(c, len_c),
             )
         };
-        kernels::sgemm(m, n, k, alpha, &a, lda, &b, ldb, beta, c, ldc)
+        kernels::sgemm(m, n, k, alpha, &a, lda, &b, ldb, beta, c.as_mut(), ldc)
             .map_err(|e| invalid(OP, e))?;
+        c.finish();
         Ok(VACCEL_OK)
     })
 }
@@ -216,14 +266,16 @@ pub(crate) unsafe extern "C" fn minmax(
         let (lo, hi) = (f64::from(low_threshold), f64::from(high_threshold));
         let (lo_v, hi_v) = {
             // SAFETY: the spans were checked; `indata` is copied if it overlaps `outdata`.
-            let (input, output) = unsafe { (input(indata, n, &[out]), output(outdata, n)) };
-            kernels::minmax(&input, lo, hi, output).map_err(|e| invalid(OP, e))?
+            let (input, mut output) = unsafe { (input(indata, n, &[out]), output(outdata, n)) };
+            let r = kernels::minmax(&input, lo, hi, output.as_mut()).map_err(|e| invalid(OP, e))?;
+            output.finish();
+            r
         };
-        // SAFETY: checked non-NULL and aligned; written through the raw pointers after the
+        // SAFETY: checked non-NULL; written (unaligned) through the raw pointers after the
         // output slice is gone, so they may point anywhere in it.
         unsafe {
-            min.write(lo_v);
-            max.write(hi_v);
+            min.write_unaligned(lo_v);
+            max.write_unaligned(hi_v);
         }
         Ok(VACCEL_OK)
     })
@@ -248,8 +300,9 @@ pub(crate) unsafe extern "C" fn fpga_arraycopy(
         span(OP, "a", a, len_a)?;
         let out = span(OP, "out_a", out_a, len_a)?;
         // SAFETY: the spans were checked; `a` is copied if it overlaps `out_a`.
-        let (a, out_a) = unsafe { (input(a, len_a, &[out]), output(out_a, len_a)) };
-        kernels::arraycopy(&a, out_a).map_err(|e| invalid(OP, e))?;
+        let (a, mut out_a) = unsafe { (input(a, len_a, &[out]), output(out_a, len_a)) };
+        kernels::arraycopy(&a, out_a.as_mut()).map_err(|e| invalid(OP, e))?;
+        out_a.finish();
         Ok(VACCEL_OK)
     })
 }
@@ -276,14 +329,15 @@ pub(crate) unsafe extern "C" fn fpga_mmult(
         span(OP, "b", b, len_a)?;
         let out = span(OP, "c", c, len_a)?;
         // SAFETY: the spans were checked; inputs overlapping `c` are copied.
-        let (a, b, c) = unsafe {
+        let (a, b, mut c) = unsafe {
             (
                 input(a, len_a, &[out]),
                 input(b, len_a, &[out]),
                 output(c, len_a),
             )
         };
-        kernels::mmult(&a, &b, c).map_err(|e| invalid(OP, e))?;
+        kernels::mmult(&a, &b, c.as_mut()).map_err(|e| invalid(OP, e))?;
+        c.finish();
         Ok(VACCEL_OK)
     })
 }
@@ -316,7 +370,7 @@ pub(crate) unsafe extern "C" fn fpga_parallel(
         }
         // SAFETY: the spans were checked; the outputs are disjoint and inputs overlapping them
         // are copied.
-        let (a, b, add_output, mult_output) = unsafe {
+        let (a, b, mut add_output, mut mult_output) = unsafe {
             (
                 input(a, len_a, &[add, mult]),
                 input(b, len_a, &[add, mult]),
@@ -324,7 +378,10 @@ pub(crate) unsafe extern "C" fn fpga_parallel(
                 output(mult_output, len_a),
             )
         };
-        kernels::parallel(&a, &b, add_output, mult_output).map_err(|e| invalid(OP, e))?;
+        kernels::parallel(&a, &b, add_output.as_mut(), mult_output.as_mut())
+            .map_err(|e| invalid(OP, e))?;
+        add_output.finish();
+        mult_output.finish();
         Ok(VACCEL_OK)
     })
 }
@@ -358,14 +415,15 @@ pub(crate) unsafe extern "C" fn fpga_vectoradd(
         span(OP, "b", b, len_b)?;
         let out = span(OP, "c", c, len_a)?;
         // SAFETY: the spans were checked; inputs overlapping `c` are copied.
-        let (a, b, c) = unsafe {
+        let (a, b, mut c) = unsafe {
             (
                 input(a, len_a, &[out]),
                 input(b, len_b, &[out]),
                 output(c, len_a),
             )
         };
-        kernels::vectoradd(&a, &b, c).map_err(|e| invalid(OP, e))?;
+        kernels::vectoradd(&a, &b, c.as_mut()).map_err(|e| invalid(OP, e))?;
+        c.finish();
         Ok(VACCEL_OK)
     })
 }
@@ -530,11 +588,6 @@ mod tests {
             errors(),
             ["[cpu] sgemm: 4611686018427387904 elements of B overflow"]
         );
-        // Misaligned.
-        let odd = p.cast::<u8>().wrapping_add(1).cast::<f32>();
-        let rc = sgemm_call(&mut s, (1, 1, 1), 1.0, odd, 1, p, 1, 0.0, p, 1);
-        assert_eq!(rc, VACCEL_EINVAL);
-        assert_eq!(errors(), ["[cpu] sgemm: A is misaligned"]);
         // Empty products need no arrays.
         let null = ptr::null_mut();
         assert_eq!(
@@ -875,5 +928,85 @@ mod tests {
         for (t, f) in want {
             assert_eq!(find(t), Some(f), "{t:?}");
         }
+    }
+
+    /// Stores `values` at a misaligned address inside `buf` (resized to hold them with two
+    /// bytes to spare) and returns the pointer and its byte offset in `buf`.
+    fn put_unaligned<T: Copy>(buf: &mut Vec<u8>, values: &[T]) -> (*mut T, usize) {
+        buf.clear();
+        buf.resize(size_of_val(values) + 2, 0);
+        // One of two consecutive addresses is misaligned for any type aligned to 2 or more.
+        let off = if !(buf.as_ptr() as usize + 1).is_multiple_of(align_of::<T>()) {
+            1
+        } else {
+            2
+        };
+        let p = buf[off..].as_mut_ptr().cast::<T>();
+        assert!(!p.is_aligned());
+        for (i, v) in values.iter().enumerate() {
+            // SAFETY: `buf` holds `off + values.len()` elements' bytes from its start.
+            unsafe { p.add(i).write_unaligned(*v) };
+        }
+        (p, off)
+    }
+
+    fn get_unaligned<T: Copy>(p: *const T, len: usize) -> Vec<T> {
+        // SAFETY: `p` points into a live test buffer holding `len` elements.
+        (0..len)
+            .map(|i| unsafe { p.add(i).read_unaligned() })
+            .collect()
+    }
+
+    #[test]
+    fn misaligned_arrays_as_the_agent_hands_them_over() {
+        let mut s = session(9);
+        let (mut ba, mut bb, mut bc) = (Vec::new(), Vec::new(), Vec::new());
+        let (a, _) = put_unaligned(&mut ba, &[1.0f32, 2.0, 3.0, 4.0]);
+        let (b, _) = put_unaligned(&mut bb, &[5.0f32, 6.0, 7.0, 8.0]);
+        let (c, off) = put_unaligned(&mut bc, &[1.0f32, 1.0, 1.0, 1.0]);
+        let rc = sgemm_call(&mut s, (2, 2, 2), 1.0, a, 2, b, 2, 1.0, c, 2);
+        assert_eq!(rc, VACCEL_OK);
+        // Column-major A·B + C: [[23,31],[34,46]] + 1.
+        assert_eq!(get_unaligned(c, 4), [24.0, 35.0, 32.0, 47.0]);
+        assert!(
+            bc[..off].iter().all(|&x| x == 0),
+            "nothing written before the array"
+        );
+        assert!(
+            bc[off + 16..].iter().all(|&x| x == 0),
+            "nothing written after it"
+        );
+
+        let (mut bin, mut bout, mut bmin, mut bmax) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (input, _) = put_unaligned(&mut bin, &[-5.0f64, 2.5, 9.0]);
+        let (out, _) = put_unaligned(&mut bout, &[0.0f64; 3]);
+        let (min, _) = put_unaligned(&mut bmin, &[0.0f64]);
+        let (max, _) = put_unaligned(&mut bmax, &[0.0f64]);
+        // SAFETY: every array holds the elements the call reads or writes.
+        let rc = unsafe { minmax(&mut s, input, 3, 0, 4, out, min, max) };
+        assert_eq!(rc, VACCEL_OK);
+        assert_eq!(get_unaligned(out, 3), [0.0, 2.5, 4.0]);
+        assert_eq!(
+            (get_unaligned(min, 1)[0], get_unaligned(max, 1)[0]),
+            (0.0, 4.0)
+        );
+
+        // The fpga ops, in place on a misaligned array too.
+        let (mut bx, mut by) = (Vec::new(), Vec::new());
+        let (x, _) = put_unaligned(&mut bx, &[1.0f32, 2.0, 6.0, 4.0, 5.0]);
+        let (y, _) = put_unaligned(&mut by, &[1.0f32, 2.0, 3.0, 4.0, 5.0]);
+        // SAFETY: two arrays of 5 floats.
+        let rc = unsafe { fpga_vectoradd(&mut s, x, y, x, 5, 5) };
+        assert_eq!(rc, VACCEL_OK);
+        assert_eq!(get_unaligned(x, 5), [2.0, 4.0, 9.0, 8.0, 10.0]);
+        let (mut bi, mut bo) = (Vec::new(), Vec::new());
+        let (i, _) = put_unaligned(&mut bi, &[7, 8, 9]);
+        let (o, _) = put_unaligned(&mut bo, &[0, 0, 0]);
+        // SAFETY: two arrays of 3 ints.
+        let rc = unsafe { fpga_arraycopy(&mut s, i, o, 3) };
+        assert_eq!(rc, VACCEL_OK);
+        assert_eq!(get_unaligned(o, 3), [7, 8, 9]);
+        take_log();
     }
 }

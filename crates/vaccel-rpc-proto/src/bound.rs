@@ -288,7 +288,9 @@ const fn flat(name: &'static str) -> Schema {
     Schema { name, fields: &[] }
 }
 
-use crate::{empty, error, genop, image, profiling, resource, session, tf, tflite, torch, ttrpc};
+use crate::{
+    empty, error, ext, genop, image, profiling, resource, session, tf, tflite, torch, ttrpc,
+};
 
 const BLOB: Schema = flat("resource.Blob");
 const ARG: Schema = flat("genop.Arg");
@@ -321,6 +323,14 @@ const TORCH_TENSOR: Schema = Schema {
     name: "torch.Tensor",
     fields: &[rep(2, Kind::Varint)],
 };
+const REGISTER_REQUEST: Schema = Schema {
+    name: "resource.RegisterRequest",
+    fields: &[rep(1, Kind::Bytes), rep(2, Kind::Message(&BLOB))],
+};
+const GENOP_REQUEST: Schema = Schema {
+    name: "genop.Request",
+    fields: &[rep(2, Kind::Message(&ARG)), rep(3, Kind::Message(&ARG))],
+};
 const TTRPC_STATUS: Schema = Schema {
     name: "ttrpc.Status",
     fields: &[rep(3, Kind::Message(&flat("google.protobuf.Any")))],
@@ -341,10 +351,7 @@ bounded! {
     session::UpdateRequest => flat("session.UpdateRequest");
     session::DestroyRequest => flat("session.DestroyRequest");
     resource::Blob => BLOB;
-    resource::RegisterRequest => Schema {
-        name: "resource.RegisterRequest",
-        fields: &[rep(1, Kind::Bytes), rep(2, Kind::Message(&BLOB))],
-    };
+    resource::RegisterRequest => REGISTER_REQUEST;
     resource::RegisterResponse => flat("resource.RegisterResponse");
     resource::UnregisterRequest => flat("resource.UnregisterRequest");
     resource::SyncRequest => flat("resource.SyncRequest");
@@ -355,10 +362,7 @@ bounded! {
     image::Request => flat("image.Request");
     image::Response => flat("image.Response");
     genop::Arg => ARG;
-    genop::Request => Schema {
-        name: "genop.Request",
-        fields: &[rep(2, Kind::Message(&ARG)), rep(3, Kind::Message(&ARG))],
-    };
+    genop::Request => GENOP_REQUEST;
     genop::Response => Schema {
         name: "genop.Response",
         fields: &[rep(1, Kind::Message(&ARG))],
@@ -407,6 +411,22 @@ bounded! {
     torch::ModelRunResponse => Schema {
         name: "torch.ModelRunResponse",
         fields: &[rep(1, Kind::Message(&TORCH_TENSOR))],
+    };
+    ext::CapabilitiesRequest => Schema {
+        name: "ext.CapabilitiesRequest",
+        fields: &[rep(1, Kind::Bytes)],
+    };
+    ext::CapabilitiesResponse => Schema {
+        name: "ext.CapabilitiesResponse",
+        fields: &[rep(1, Kind::Bytes)],
+    };
+    ext::RegisterRequest => Schema {
+        name: "ext.RegisterRequest",
+        fields: &[one(1, &REGISTER_REQUEST), rep(2, Kind::Bytes)],
+    };
+    ext::ShmGenopRequest => Schema {
+        name: "ext.ShmGenopRequest",
+        fields: &[one(1, &GENOP_REQUEST), rep(2, Kind::Message(&flat("ext.ShmArg")))],
     };
 }
 

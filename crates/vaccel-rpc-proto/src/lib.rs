@@ -24,6 +24,11 @@
 //! - [`bound`]: a wire-level walk that refuses, before prost decodes it, a message with more
 //!   than 65 536 repeated elements (a few bytes each on the wire, tens of bytes each decoded) or
 //!   malformed; [`bound::Bounded::decode_bounded`] is the checked decode;
+//! - [`segments`]: zero-copy encoding of frames as byte segments (bulk fields referenced, not
+//!   copied) and vectored writes; [`frame::FrameReader`]: buffered frame reading that receives
+//!   large payloads straight into place;
+//! - [`ext`]: the negotiated extensions of this agent and plugin (blob cache, shared memory),
+//!   which official peers never see;
 //! - [`address`]: the `tcp://`, `unix://`, `vsock://` and hybrid-vsock address syntax (§2.8), the
 //!   `VACCEL_RPC_ADDRESS`/`VACCEL_RPC_ADDR` lookup, and the hybrid-vsock `CONNECT` handshake.
 //!
@@ -66,6 +71,7 @@
 pub mod address;
 pub mod bound;
 pub mod error;
+pub mod ext;
 pub mod frame;
 mod messages;
 pub mod segments;

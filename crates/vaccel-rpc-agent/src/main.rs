@@ -45,6 +45,7 @@
 //! exact help text of the official agent), `libc` (AF_VSOCK), `thiserror`, and the two vAccel
 //! crates. Logging is hand-written (see [`log`]) to keep the dependency tree small.
 
+mod cache;
 mod config;
 mod genop;
 mod listener;
@@ -102,6 +103,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let cache_limit = match std::env::var(cache::CACHE_ENV) {
+        Ok(v) if !v.trim().is_empty() => match genop::parse_size(&v) {
+            Ok(n) => n,
+            Err(e) => {
+                error!("{}: {e}", cache::CACHE_ENV);
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => cache::DEFAULT_LIMIT,
+    };
     let previous = std::env::var_os("VACCEL_BOOTSTRAP_ENABLED");
     if cli.vaccel_config.is_some() {
         // SAFETY: still single-threaded: no runtime, no library loaded yet.
@@ -150,6 +161,7 @@ fn main() -> ExitCode {
     };
     let mut agent = Agent::new(vaccel);
     agent.max_stream = max_stream;
+    agent.cache = cache::BlobCache::new(cache_limit);
     let code = rt.block_on(run(address, cli.server_address, Arc::new(agent)));
     // Do not wait for calls still running in blocking threads.
     rt.shutdown_background();

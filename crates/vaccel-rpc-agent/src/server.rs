@@ -55,7 +55,7 @@ use vaccel_rpc_proto::bytes::Bytes;
 use vaccel_rpc_proto::frame::{FrameError, FrameReader, HEADER_LEN, MAX_PAYLOAD, flags};
 use vaccel_rpc_proto::segments::write_all_vectored;
 use vaccel_rpc_proto::ttrpc::{self, Code, Status};
-use vaccel_rpc_proto::{FrameCodec, FrameType, Method, Service, frame, genop};
+use vaccel_rpc_proto::{FrameCodec, FrameType, Message, Method, Service, ext, frame, genop};
 
 use crate::genop::{Call, StreamAssembler};
 use crate::log::{debug, warning};
@@ -133,6 +133,12 @@ enum Job {
     Stream {
         stream_id: u32,
         call: Call,
+    },
+    /// A method of the extension service ([`vaccel_rpc_proto::ext`]).
+    Ext {
+        stream_id: u32,
+        method: String,
+        body: Bytes,
     },
 }
 
@@ -231,6 +237,11 @@ impl Conn {
                 Job::Stream { stream_id, call } => {
                     (stream_id, crate::genop::run(&self.agent, call))
                 }
+                Job::Ext {
+                    stream_id,
+                    method,
+                    body,
+                } => (stream_id, self.dispatch_ext(&method, body)),
             };
             let frame = response_frame(stream_id, reply);
             // Take the reader role back before answering (if nobody took it meanwhile), so that
@@ -545,6 +556,16 @@ impl Conn {
                 return None;
             }
         };
+        if req.service == ext::EXT_SERVICE
+            && fl & flags::REMOTE_OPEN == 0
+            && [ext::CAPABILITIES, ext::REGISTER_RESOURCE].contains(&req.method.as_str())
+        {
+            return Some(Job::Ext {
+                stream_id,
+                method: req.method,
+                body: req.payload,
+            });
+        }
         let (Some(service), Some(method)) = (
             Service::from_name(&req.service),
             Method::from_name(&req.method),
@@ -601,6 +622,28 @@ impl Conn {
             body,
             frame: payload,
         })
+    }
+
+    /// Runs a method of the extension service.
+    fn dispatch_ext(&self, method: &str, body: Bytes) -> Result<Vec<Bytes>, Status> {
+        match method {
+            ext::CAPABILITIES => {
+                let req: ext::CapabilitiesRequest = decode(body)?;
+                let supported = req
+                    .offered
+                    .into_iter()
+                    .filter(|c| c == ext::CAP_BLOB_CACHE && self.agent.cache.enabled())
+                    .collect();
+                let resp = ext::CapabilitiesResponse { supported };
+                Ok(vec![Bytes::from(resp.encode_to_vec())])
+            }
+            ext::REGISTER_RESOURCE => {
+                let req: ext::RegisterRequest = decode(body)?;
+                let base = self.agent.cache.resolve(req)?;
+                one(self.agent.register_resource(&self.owner, base))
+            }
+            _ => Err(unknown(ext::EXT_SERVICE, method)),
+        }
     }
 
     fn on_data(

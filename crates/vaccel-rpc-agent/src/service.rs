@@ -43,6 +43,8 @@ pub struct Agent {
     /// The most bytes one `GenopStream` may hold while it is reassembled
     /// ([`crate::genop::MAX_STREAM_ENV`]).
     pub max_stream: u64,
+    /// Blobs registered by digest (the `blob-cache-sha256` extension).
+    pub cache: crate::cache::BlobCache,
 }
 
 /// Component name of the agent's profiler and prefix of its region names.
@@ -123,6 +125,7 @@ impl Agent {
             resources: Mutex::default(),
             profilers: profiling.then(Mutex::default),
             max_stream: crate::genop::DEFAULT_MAX_STREAM,
+            cache: crate::cache::BlobCache::new(crate::cache::DEFAULT_LIMIT),
         }
     }
 

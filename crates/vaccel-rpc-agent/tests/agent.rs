@@ -1364,3 +1364,74 @@ fn too_many_repeated_elements_in_any_request() {
     assert!(create(&mut c, SYNC) > 0);
     assert!(agent.alive());
 }
+
+/// The blob-cache extension: negotiated through the extension service, a blob registered with
+/// its digest is registered again by digest alone; misses and wrong digests are refused; the
+/// ordinary methods are unaffected.
+#[test]
+fn blob_cache_extension() {
+    use vaccel_rpc_proto::ext;
+    let agent = Agent::start(Where::Tcp);
+    let mut c = agent.connect();
+    let caps: ext::CapabilitiesResponse = c.ok(
+        ext::EXT_SERVICE,
+        ext::CAPABILITIES,
+        &ext::CapabilitiesRequest {
+            offered: vec![ext::CAP_BLOB_CACHE.into(), "something-else".into()],
+        },
+    );
+    assert_eq!(caps.supported, [ext::CAP_BLOB_CACHE]);
+    let sid = create(&mut c, SYNC);
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7) as u8).collect();
+    let digest = Bytes::copy_from_slice(&ext::sha256(&data));
+    let req = |with_data: bool, digest: &Bytes| ext::RegisterRequest {
+        request: Some(resource::RegisterRequest {
+            blobs: vec![resource::Blob {
+                type_: 1,
+                name: "model.bin".into(),
+                data: if with_data {
+                    Bytes::from(data.clone())
+                } else {
+                    Bytes::new()
+                },
+                size: data.len() as u32,
+            }],
+            resource_type: 2,
+            session_id: sid,
+            ..Default::default()
+        }),
+        digests: vec![digest.clone()],
+    };
+    // Not cached yet.
+    let r = c.call(ext::EXT_SERVICE, ext::REGISTER_RESOURCE, &req(false, &digest));
+    let st = r.status.unwrap();
+    assert_eq!(st.code, Code::FailedPrecondition as i32, "{}", st.message);
+    assert!(st.message.starts_with(ext::NOT_CACHED), "{}", st.message);
+    // With the data: registered and cached.
+    let first: resource::RegisterResponse =
+        c.ok(ext::EXT_SERVICE, ext::REGISTER_RESOURCE, &req(true, &digest));
+    // By digest alone, from another connection too.
+    let mut c2 = agent.connect();
+    let sid2 = create(&mut c2, SYNC);
+    let mut again = req(false, &digest);
+    again.request.as_mut().unwrap().session_id = sid2;
+    let second: resource::RegisterResponse =
+        c2.ok(ext::EXT_SERVICE, ext::REGISTER_RESOURCE, &again);
+    assert!(second.resource_id > 0 && second.resource_id != first.resource_id);
+    // Data that does not match its digest is refused.
+    let wrong = Bytes::copy_from_slice(&[1u8; 32]);
+    let r = c.call(ext::EXT_SERVICE, ext::REGISTER_RESOURCE, &req(true, &wrong));
+    assert_eq!(r.status.unwrap().code, Code::InvalidArgument as i32);
+    // Unknown extension methods get the ordinary unknown-method answer.
+    let r = c.call(ext::EXT_SERVICE, "Nope", &empty::Empty {});
+    assert_eq!(
+        r.status.unwrap().message,
+        "/vaccel.rs.ext.Extensions/Nope does not exist"
+    );
+    // The ordinary method still works on the same connection.
+    let _: session::CreateResponse = c.ok(
+        SYNC,
+        "CreateSession",
+        &session::CreateRequest { flags: 0 },
+    );
+}

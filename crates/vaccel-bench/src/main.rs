@@ -34,7 +34,8 @@ use std::time::{Duration, Instant};
 use vaccel_abi::{ArgType, OpType};
 use vaccel_rpc_proto::ttrpc::Response;
 use vaccel_rpc_proto::{
-    Bytes, EncodeSegments, FrameCodec, FrameReader, FrameType, Message, genop, segments, session,
+    Bytes, EncodeSegments, FrameCodec, FrameReader, FrameType, Message, genop, resource, segments,
+    session,
 };
 
 const SYNC: &str = "vaccel.sync.agent.AgentService";
@@ -335,6 +336,7 @@ impl Agent {
         Ok(Client {
             sock: FrameReader::new(sock, FrameCodec::default()),
             next: 1,
+            sent: 0,
         })
     }
 }
@@ -352,14 +354,26 @@ impl Drop for Agent {
 struct Client {
     sock: FrameReader<Box<dyn Sock>>,
     next: u32,
+    /// Bytes written to the socket so far.
+    sent: u64,
 }
 
 impl Client {
     fn call<M: EncodeSegments, R: Message + Default>(&mut self, method: &str, msg: &M) -> Res<R> {
+        self.call_on(SYNC, method, msg)
+    }
+
+    fn call_on<M: EncodeSegments, R: Message + Default>(
+        &mut self,
+        service: &str,
+        method: &str,
+        msg: &M,
+    ) -> Res<R> {
         let id = self.next;
         self.next += 2;
-        let segs = segments::request_frame_named(id, SYNC, method, msg, 0)?;
+        let segs = segments::request_frame_named(id, service, method, msg, 0)?;
         segments::write_all_vectored(self.sock.get_mut(), &segs)?;
+        self.sent += segs.iter().map(|s| s.len() as u64).sum::<u64>();
         drop(segs);
         let f = self.sock.read_frame()?.ok_or("connection closed")?;
         if f.stream_id != id {
@@ -383,6 +397,7 @@ impl Client {
         let open = vaccel_rpc_proto::ttrpc::Request::stream_open(SYNC, "GenopStream");
         let send = |c: &mut Client, segs: Vec<Bytes>| -> Res<()> {
             segments::write_all_vectored(c.sock.get_mut(), &segs)?;
+            c.sent += segs.iter().map(|s| s.len() as u64).sum::<u64>();
             Ok(())
         };
         send(
@@ -494,6 +509,105 @@ fn exec_op(sid: i64, input: Bytes, output: usize) -> genop::Request {
     }
 }
 
+/// `RegisterResource` of one in-memory blob (a DATA resource), by value or, through the
+/// extension, with its digest (and without its bytes when `by_digest`).
+fn register_req(sid: i64, data: Bytes, by_digest: bool) -> resource::RegisterRequest {
+    resource::RegisterRequest {
+        blobs: vec![resource::Blob {
+            type_: 1,
+            name: "model.bin".into(),
+            size: data.len() as u32,
+            data: if by_digest { Bytes::new() } else { data },
+        }],
+        resource_type: 1,
+        session_id: sid,
+        ..Default::default()
+    }
+}
+
+fn unregister(c: &mut Client, sid: i64, rid: i64) -> Res<()> {
+    let _: vaccel_rpc_proto::empty::Empty = c.call(
+        "UnregisterResource",
+        &resource::UnregisterRequest {
+            resource_id: rid,
+            session_id: sid,
+        },
+    )?;
+    Ok(())
+}
+
+/// One registration through the blob-cache extension, as the plugin does it: by digest first,
+/// with the bytes after a miss. Returns the bytes written, the time and the resource id.
+fn register_cached(c: &mut Client, sid: i64, data: &Bytes, digest: &Bytes) -> Res<(u64, f64, i64)> {
+    use vaccel_rpc_proto::ext;
+    let sent = c.sent;
+    let t = Instant::now();
+    let req = |by_digest| ext::RegisterRequest {
+        request: Some(register_req(sid, data.clone(), by_digest)),
+        digests: vec![digest.clone()],
+    };
+    let r: resource::RegisterResponse =
+        match c.call_on(ext::EXT_SERVICE, ext::REGISTER_RESOURCE, &req(true)) {
+            Ok(r) => r,
+            Err(e) if e.to_string().contains(ext::NOT_CACHED) => {
+                c.call_on(ext::EXT_SERVICE, ext::REGISTER_RESOURCE, &req(false))?
+            }
+            Err(e) => return Err(e),
+        };
+    Ok((c.sent - sent, t.elapsed().as_secs_f64(), r.resource_id))
+}
+
+/// The resource cache: the same 64 MiB model (16 MiB in `--quick`) registered twice through the
+/// extension. Rows: (what, bytes sent, ms).
+fn rpc_cache(agent: &Agent, b: Bounds) -> Res<Vec<(String, u64, f64)>> {
+    use vaccel_rpc_proto::ext;
+    let size = if b.max_payload >= 64 * MIB {
+        64 * MIB
+    } else {
+        b.max_payload
+    };
+    let mut c = agent.connect()?;
+    let caps: ext::CapabilitiesResponse = c.call_on(
+        ext::EXT_SERVICE,
+        ext::CAPABILITIES,
+        &ext::CapabilitiesRequest {
+            offered: vec![ext::CAP_BLOB_CACHE.into()],
+        },
+    )?;
+    if !caps.supported.iter().any(|s| s == ext::CAP_BLOB_CACHE) {
+        return Err("the agent does not offer the blob cache".into());
+    }
+    let sid = c.session()?;
+    // A model nobody registered before (the run's pid in it).
+    let mut v: Vec<u8> = (0..size).map(|i| (i * 13 + 5) as u8).collect();
+    v[..4].copy_from_slice(&std::process::id().to_le_bytes());
+    let data = Bytes::from(v);
+    let t = Instant::now();
+    let digest = Bytes::copy_from_slice(&ext::sha256(&data));
+    let hash_ms = t.elapsed().as_secs_f64() * 1e3;
+    let name = size_name(size);
+    let mut rows = vec![(format!("client SHA-256 of the {name} model"), 0, hash_ms)];
+    for n in ["first", "second"] {
+        let (bytes, secs, rid) = register_cached(&mut c, sid, &data, &digest)?;
+        rows.push((
+            format!("{n} registration of the {name} model"),
+            bytes,
+            secs * 1e3,
+        ));
+        unregister(&mut c, sid, rid)?;
+    }
+    let t = Instant::now();
+    let r: resource::RegisterResponse =
+        c.call("RegisterResource", &register_req(sid, data.clone(), false))?;
+    rows.push((
+        format!("plain RegisterResource of the {name} model (no extension)"),
+        data.len() as u64,
+        t.elapsed().as_secs_f64() * 1e3,
+    ));
+    unregister(&mut c, sid, r.resource_id)?;
+    Ok(rows)
+}
+
 /// Small-op latency with `k` concurrent clients: merged percentiles and calls per second.
 fn rpc_small(agent: &Agent, k: usize, b: Bounds) -> Res<(Lat, f64)> {
     let mut clients = Vec::new();
@@ -559,7 +673,7 @@ fn rpc_tput(agent: &Agent, b: Bounds) -> Res<Vec<Tput>> {
     while size <= b.max_payload {
         let input = Bytes::from((0..size).map(|i| i as u8).collect::<Vec<u8>>());
         let reps = (b.per_payload / size).clamp(1, 2000);
-        let mut modes = vec![("in", 4, 1.0), ("echo", size, 2.0)];
+        let mut modes = vec![("in", 4, 1.0), ("echo", size, 2.0), ("register", 0, 1.0)];
         if size >= 16 * MIB {
             modes.insert(0, ("stream in", 4, 1.0));
         }
@@ -569,6 +683,16 @@ fn rpc_tput(agent: &Agent, b: Bounds) -> Res<Vec<Tput>> {
             let mut best = f64::MAX;
             let mut times = Vec::new();
             for _ in 0..reps {
+                if mode == "register" {
+                    let req = register_req(sid, input.clone(), false);
+                    let t = Instant::now();
+                    let r: resource::RegisterResponse = c.call("RegisterResource", &req)?;
+                    let d = t.elapsed().as_secs_f64();
+                    drop(req);
+                    unregister(&mut c, sid, r.resource_id)?;
+                    times.push(d);
+                    continue;
+                }
                 let req = exec_op(sid, input.clone(), out);
                 let t = Instant::now();
                 let r: genop::Response = if mode == "stream in" {
@@ -744,7 +868,7 @@ fn run() -> Res<()> {
             "--stage" => stage = PathBuf::from(args.next().ok_or("--stage needs a directory")?),
             "-h" | "--help" => {
                 println!(
-                    "usage: vaccel-bench [--quick] [--stage <dir>] [--only small,plugin,tput]"
+                    "usage: vaccel-bench [--quick] [--stage <dir>] [--only small,plugin,tput,cache]"
                 );
                 return Ok(());
             }
@@ -827,6 +951,15 @@ fn run() -> Res<()> {
             tput.push((t, row, floor));
         }
     }
+    let mut cache = Vec::new();
+    for (t, agent) in [(Transport::Tcp, &tcp), (Transport::Unix, &unix)] {
+        if !want("cache") {
+            break;
+        }
+        for row in rpc_cache(agent, b)? {
+            cache.push((t, row));
+        }
+    }
     drop(tcp);
     drop(unix);
 
@@ -891,6 +1024,16 @@ fn run() -> Res<()> {
             r.agent_hwm / 1024,
             r.client_hwm / 1024
         );
+    }
+    if !cache.is_empty() {
+        println!();
+        println!("## Resource cache (blob-cache extension: digest first, bytes only on a miss)");
+        println!();
+        println!("| transport | step | bytes sent by the client | ms |");
+        println!("|---|---|---|---|");
+        for (t, (what, bytes, ms)) in &cache {
+            println!("| {} | {what} | {bytes} | {ms:.1} |", t.name());
+        }
     }
     println!();
     println!("Total run time: {:.1} s", started.elapsed().as_secs_f64());

@@ -28,7 +28,7 @@ use vaccel_rpc_proto::frame::{self, MAX_PAYLOAD, flags};
 use vaccel_rpc_proto::prost::encoding::encoded_len_varint;
 use vaccel_rpc_proto::{
     Address, Bytes, EncodeSegments, FrameCodec, FrameReader, FrameType, Message, Method, Service,
-    StreamIds, genop, segments, ttrpc,
+    StreamIds, ext, genop, resource, segments, ttrpc,
 };
 
 /// Connect timeout unless `VACCEL_RPC_CONNECT_TIMEOUT_MS` says otherwise.
@@ -364,7 +364,13 @@ pub struct Client<S: Read> {
     ids: StreamIds,
     service: Service,
     stream_threshold: usize,
+    /// The agent's extensions ([`vaccel_rpc_proto::ext`]); `None` until first needed.
+    caps: Option<Vec<String>>,
 }
+
+/// Blobs of at least this many bytes in all are registered through the blob cache, when the
+/// agent has it.
+pub const CACHE_MIN: usize = 1 << 20;
 
 impl<S: Read + Write> Client<S> {
     /// A client over a connected stream.
@@ -376,7 +382,83 @@ impl<S: Read + Write> Client<S> {
             ids: StreamIds::new(),
             service,
             stream_threshold,
+            caps: None,
         }
+    }
+
+    /// Whether the agent has extension `cap`. The first time, asks it (one round trip on the
+    /// extension service; an agent without it — any official one — answers with an error,
+    /// taken as "no extensions").
+    pub fn has_ext(&mut self, cap: &str) -> Result<bool, RpcError> {
+        if self.caps.is_none() {
+            let id = self.ids.next_id();
+            let req = ext::CapabilitiesRequest {
+                offered: vec![ext::CAP_BLOB_CACHE.into()],
+            };
+            let segs =
+                segments::request_frame_named(id, ext::EXT_SERVICE, ext::CAPABILITIES, &req, 0)
+                    .map_err(transport)?;
+            self.write(&segs)?;
+            let caps =
+                match self.response::<ext::CapabilitiesResponse>(id, Method::RegisterResource) {
+                    Ok(r) => r.supported,
+                    Err(RpcError::Status(_)) => Vec::new(),
+                    Err(e) => return Err(e),
+                };
+            debug!("[rpc] Agent extensions: {caps:?}");
+            self.caps = Some(caps);
+        }
+        Ok(self
+            .caps
+            .as_ref()
+            .is_some_and(|c| c.iter().any(|c| c == cap)))
+    }
+
+    /// `RegisterResource`. Blobs of [`CACHE_MIN`] bytes or more go through the agent's blob cache
+    /// when it has one: named by their SHA-256 first, sent only if the agent does not hold them.
+    pub fn register_resource(
+        &mut self,
+        request: &resource::RegisterRequest,
+    ) -> Result<resource::RegisterResponse, RpcError> {
+        let total: usize = request.blobs.iter().map(|b| b.data.len()).sum();
+        if total < CACHE_MIN || !self.has_ext(ext::CAP_BLOB_CACHE)? {
+            return self.call(Method::RegisterResource, request);
+        }
+        let digests: Vec<Bytes> = request
+            .blobs
+            .iter()
+            .map(|b| Bytes::copy_from_slice(&ext::sha256(&b.data)))
+            .collect();
+        let mut by_digest = request.clone();
+        for b in &mut by_digest.blobs {
+            b.data = Bytes::new();
+        }
+        let mut req = ext::RegisterRequest {
+            request: Some(by_digest),
+            digests,
+        };
+        match self.call_ext(ext::REGISTER_RESOURCE, &req) {
+            Err(RpcError::Status(s)) if s.message.starts_with(ext::NOT_CACHED) => {
+                debug!("[rpc] {}: sending the blobs", s.message);
+                req.request = Some(request.clone());
+                self.call_ext(ext::REGISTER_RESOURCE, &req)
+            }
+            r => r,
+        }
+    }
+
+    /// A unary call on the extension service.
+    fn call_ext<Req: EncodeSegments, Resp: Bounded>(
+        &mut self,
+        method: &str,
+        request: &Req,
+    ) -> Result<Resp, RpcError> {
+        let id = self.ids.next_id();
+        let segs = segments::request_frame_named(id, ext::EXT_SERVICE, method, request, 0)
+            .map_err(transport)?;
+        self.write(&segs)?;
+        drop(segs);
+        self.response(id, Method::RegisterResource)
     }
 
     /// A unary call: `method(request)` → the decoded response message. The request goes out

@@ -242,7 +242,8 @@ unsafe extern "C" fn res_register(res: Res, sess: Sess) -> c_int {
         // SAFETY: `res` is NULL or a resource from the core, whose blobs are loaded.
         let request =
             unsafe { marshal::register_request(res.as_ref().ok_or(VACCEL_EINVAL)?, session_id) }?;
-        let resp: resource::RegisterResponse = call_code(Method::RegisterResource, &request)?;
+        let resp = client::with_client(|c| c.register_resource(&request))
+            .map_err(|e| code(Method::RegisterResource, &e))?;
         drop(request);
         if resp.resource_id <= 0 {
             return Err(VACCEL_EBACKEND);

@@ -1014,3 +1014,100 @@ fn responses_are_decoded_with_a_bound() {
     drop(c);
     h.join().unwrap();
 }
+
+/// A large blob against an agent without extensions (the official agent's answer to the probe):
+/// one probe, then the ordinary RegisterResource with the data, byte for byte as without the
+/// extension; later registrations do not probe again.
+#[test]
+fn blob_cache_falls_back_for_official_agents() {
+    use vaccel_rpc_proto::ttrpc::Status;
+    let (mut c, h) = fake_agent(usize::MAX, |r| {
+        if r.service == vaccel_rpc_proto::ext::EXT_SERVICE {
+            ttrpc::Response::error(Status::method_does_not_exist(&r.service, &r.method))
+        } else {
+            echo(r)
+        }
+    });
+    let req = resource::RegisterRequest {
+        blobs: vec![resource::Blob {
+            type_: 1,
+            name: "m".into(),
+            data: Bytes::from(vec![3u8; crate::client::CACHE_MIN]),
+            size: crate::client::CACHE_MIN as u32,
+        }],
+        resource_type: 2,
+        session_id: 7,
+        ..Default::default()
+    };
+    for _ in 0..2 {
+        assert_eq!(c.register_resource(&req).unwrap().resource_id, 3);
+    }
+    drop(c);
+    let seen = h.join().unwrap();
+    let names: Vec<&str> = seen.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Capabilities", "RegisterResource", "RegisterResource"]
+    );
+    assert_eq!(seen[1].service, vaccel_rpc_proto::service::SYNC_SERVICE);
+    assert_eq!(seen[1].payload, req.encode_to_vec());
+}
+
+/// Against an agent with the blob cache: by digest first, the data after a miss, by digest alone
+/// once cached.
+#[test]
+fn blob_cache_sends_a_model_once() {
+    use std::sync::{Arc, Mutex};
+    use vaccel_rpc_proto::ext;
+    use vaccel_rpc_proto::ttrpc::{Code, Status};
+    let cached = Arc::new(Mutex::new(false));
+    let (mut c, h) = fake_agent(usize::MAX, move |r| match r.method.as_str() {
+        "Capabilities" => ttrpc::Response::ok(&ext::CapabilitiesResponse {
+            supported: vec![ext::CAP_BLOB_CACHE.into()],
+        }),
+        "RegisterResource" if r.service == ext::EXT_SERVICE => {
+            let req = ext::RegisterRequest::decode(r.payload.clone()).unwrap();
+            let blob = &req.request.unwrap().blobs[0];
+            assert_eq!(&req.digests[0][..], &ext::sha256(&[5u8; 2 << 20])[..]);
+            let mut cached = cached.lock().unwrap();
+            if blob.data.is_empty() && !*cached {
+                return ttrpc::Response::error(Status::new(
+                    Code::FailedPrecondition,
+                    format!("{}: x", ext::NOT_CACHED),
+                ));
+            }
+            *cached = true;
+            ttrpc::Response::ok(&resource::RegisterResponse { resource_id: 9 })
+        }
+        _ => echo(r),
+    });
+    let req = resource::RegisterRequest {
+        blobs: vec![resource::Blob {
+            type_: 1,
+            name: "m".into(),
+            data: Bytes::from(vec![5u8; 2 << 20]),
+            size: 2 << 20,
+        }],
+        resource_type: 2,
+        session_id: 7,
+        ..Default::default()
+    };
+    for _ in 0..2 {
+        assert_eq!(c.register_resource(&req).unwrap().resource_id, 9);
+    }
+    drop(c);
+    let seen = h.join().unwrap();
+    let sizes: Vec<(&str, bool)> = seen
+        .iter()
+        .map(|r| (r.method.as_str(), r.payload.len() > 1 << 20))
+        .collect();
+    assert_eq!(
+        sizes,
+        [
+            ("Capabilities", false),
+            ("RegisterResource", false),
+            ("RegisterResource", true),
+            ("RegisterResource", false)
+        ]
+    );
+}

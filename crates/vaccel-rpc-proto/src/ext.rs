@@ -133,11 +133,7 @@ impl EncodeSegments for CapabilitiesResponse {}
 impl EncodeSegments for RegisterRequest {
     fn encode_segments(&self, out: &mut Segments) {
         if let Some(r) = &self.request {
-            prost::encoding::encode_key(
-                1,
-                prost::encoding::WireType::LengthDelimited,
-                out.small(),
-            );
+            prost::encoding::encode_key(1, prost::encoding::WireType::LengthDelimited, out.small());
             prost::encoding::encode_varint(r.encoded_len() as u64, out.small());
             r.encode_segments(out);
         }

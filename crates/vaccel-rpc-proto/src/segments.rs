@@ -349,6 +349,190 @@ pub fn write_all_vectored<W: Write + ?Sized>(w: &mut W, segments: &[Bytes]) -> i
     Ok(())
 }
 
+/// Writes every segment on the unix socket `sock`, passing `fds` (`SCM_RIGHTS`) with the first
+/// byte: one `sendmsg` carries the descriptors and as much of the data as the socket takes, the
+/// rest follows as in [`write_all_vectored`]. The descriptors stay open on this side.
+#[allow(unsafe_code)]
+pub fn send_with_fds(
+    sock: std::os::fd::BorrowedFd<'_>,
+    segments: &[Bytes],
+    fds: &[std::os::fd::BorrowedFd<'_>],
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let slices: Vec<IoSlice<'_>> = segments
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| IoSlice::new(s))
+        .collect();
+    if slices.is_empty() || fds.len() > 253 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "descriptors need data to travel with (and at most 253 of them)",
+        ));
+    }
+    let raw: Vec<libc::c_int> = fds.iter().map(|f| f.as_raw_fd()).collect();
+    let payload = std::mem::size_of_val(&raw[..]);
+    // SAFETY: CMSG_SPACE is a pure size computation.
+    let space = unsafe { libc::CMSG_SPACE(payload as u32) } as usize;
+    let mut control = vec![0u64; space.div_ceil(8)];
+    let written = loop {
+        // SAFETY: an all-zero msghdr is valid; it then points at `slices` (IoSlice has the
+        // layout of iovec) and `control`, both alive for the call; the control buffer holds one
+        // SCM_RIGHTS message of `raw`, written through the CMSG macros within its size.
+        let n = unsafe {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = slices.as_ptr().cast_mut().cast();
+            msg.msg_iovlen = slices.len().min(MAX_IOV) as _;
+            msg.msg_control = control.as_mut_ptr().cast();
+            msg.msg_controllen = space as _;
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(payload as u32) as _;
+            std::ptr::copy_nonoverlapping(raw.as_ptr().cast::<u8>(), libc::CMSG_DATA(c), payload);
+            libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL)
+        };
+        if n >= 0 {
+            break n as usize;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    // The rest, without descriptors.
+    let mut rest = Vec::new();
+    let mut skip = written;
+    for s in segments.iter().filter(|s| !s.is_empty()) {
+        if skip >= s.len() {
+            skip -= s.len();
+        } else {
+            rest.push(s.slice(skip..));
+            skip = 0;
+        }
+    }
+    let mut sock = Fd(sock);
+    write_all_vectored(&mut sock, &rest)
+}
+
+/// `Write` over a borrowed socket (`send` with `MSG_NOSIGNAL`).
+struct Fd<'a>(std::os::fd::BorrowedFd<'a>);
+
+impl Write for Fd<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[IoSlice::new(buf)])
+    }
+
+    #[allow(unsafe_code)]
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: an all-zero msghdr is valid; it then points at `bufs` (iovec layout), alive
+        // for the call.
+        let n = unsafe {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = bufs.as_ptr().cast_mut().cast();
+            msg.msg_iovlen = bufs.len().min(MAX_IOV) as _;
+            libc::sendmsg(self.0.as_raw_fd(), &msg, libc::MSG_NOSIGNAL)
+        };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A memfd for shared-memory arguments ([`crate::ext`]): `len` bytes, mapped read-write here,
+/// sealed against shrinking (as the agent requires). Unmapped and closed on drop.
+#[derive(Debug)]
+pub struct SharedMem {
+    fd: std::os::fd::OwnedFd,
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: plain shared memory owned by this value.
+#[allow(unsafe_code)]
+unsafe impl Send for SharedMem {}
+
+impl SharedMem {
+    /// A new memfd of `len` bytes (zeros), mapped.
+    #[allow(unsafe_code)]
+    pub fn new(len: usize) -> io::Result<SharedMem> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        // SAFETY: plain memfd_create call with a NUL-terminated name; the result is checked.
+        let raw = unsafe {
+            libc::memfd_create(
+                c"vaccel-shm".as_ptr(),
+                libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
+            )
+        };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a fresh descriptor nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: ftruncate, fcntl and mmap on the descriptor just created; results checked.
+        unsafe {
+            if libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) < 0
+                || libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, libc::F_SEAL_SHRINK) < 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            let ptr = libc::mmap(
+                std::ptr::null_mut(),
+                len.max(1),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            );
+            if ptr == libc::MAP_FAILED {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(SharedMem {
+                fd,
+                ptr: ptr.cast(),
+                len,
+            })
+        }
+    }
+
+    /// The descriptor, to pass with [`send_with_fds`].
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.fd.as_fd()
+    }
+
+    /// The memory.
+    #[allow(unsafe_code)]
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: `len` bytes mapped read-write for the life of `self`; `&mut self` makes this
+        // the only reference from this process (the agent writes only during a call the caller
+        // waits for).
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+
+    /// The memory, read-only.
+    #[allow(unsafe_code)]
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: as above.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for SharedMem {
+    #[allow(unsafe_code)]
+    fn drop(&mut self) {
+        // SAFETY: the mapping this value made.
+        unsafe { libc::munmap(self.ptr.cast(), self.len.max(1)) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

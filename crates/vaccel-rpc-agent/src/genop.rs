@@ -55,6 +55,13 @@ enum Buf {
     Shared(Bytes),
     /// An owned buffer (reassembled chunks, or a copied write argument).
     Owned(Vec<u8>),
+    /// `len` bytes at `off` of a client's shared memory ([`crate::shm`]): written in place, sent
+    /// back as a size without bytes.
+    Mapped {
+        map: std::sync::Arc<crate::shm::Mapping>,
+        off: usize,
+        len: usize,
+    },
 }
 
 /// One argument: its bytes and the metadata echoed in the response.
@@ -149,6 +156,77 @@ thread_local! {
 pub fn take_frame() -> Option<Vec<u8>> {
     let f = RECYCLE.with(|r| r.borrow_mut().take())?;
     f.try_into_mut().ok().map(Vec::from)
+}
+
+impl Call {
+    /// A `GenopShm` call: the arguments named in `req.shm` are ranges of the descriptors `fds`
+    /// (mapped through the connection's `cache`), the others are ordinary bytes.
+    pub fn from_shm(
+        req: vaccel_rpc_proto::ext::ShmGenopRequest,
+        fds: &[std::os::fd::OwnedFd],
+        cache: &crate::shm::ShmCache,
+    ) -> Result<Call, Status> {
+        let base = req.request.unwrap_or_default();
+        let mut read: Vec<Option<genop::Arg>> = base.read_args.into_iter().map(Some).collect();
+        let mut write: Vec<Option<genop::Arg>> = base.write_args.into_iter().map(Some).collect();
+        let mut mapped: Vec<(bool, usize, ArgSpec)> = Vec::new();
+        for s in &req.shm {
+            let list = if s.write { &mut write } else { &mut read };
+            let bad = |m: &str| Status::new(Code::InvalidArgument, format!("shared memory: {m}"));
+            let a = list
+                .get_mut(s.index as usize)
+                .and_then(Option::take)
+                .ok_or_else(|| bad("no such argument (or named twice)"))?;
+            let fd = fds
+                .get(s.fd as usize)
+                .ok_or_else(|| bad("no such descriptor"))?;
+            if !a.buf.is_empty() || u64::from(a.size) != s.len {
+                return Err(bad(
+                    "a shared argument carries bytes or a size other than its range",
+                ));
+            }
+            let (map, off) = cache.region(fd, s.offset, s.len)?;
+            mapped.push((
+                s.write,
+                s.index as usize,
+                ArgSpec {
+                    buf: Buf::Mapped {
+                        map,
+                        off,
+                        len: s.len as usize,
+                    },
+                    size: a.size,
+                    arg_type: a.arg_type,
+                    custom_type_id: a.custom_type_id,
+                },
+            ));
+        }
+        let mut spec =
+            |list: Vec<Option<genop::Arg>>, is_write: bool| -> Result<Vec<ArgSpec>, Status> {
+                let mut out = Vec::with_capacity(list.len());
+                for (i, a) in list.into_iter().enumerate() {
+                    match a {
+                        Some(a) => out.push(shared(a)?),
+                        None => {
+                            let at = mapped
+                                .iter()
+                                .position(|(w, idx, _)| *w == is_write && *idx == i)
+                                .expect("a taken argument is mapped");
+                            out.push(mapped.swap_remove(at).2);
+                        }
+                    }
+                }
+                Ok(out)
+            };
+        let read = spec(read, false)?;
+        let write = spec(write, true)?;
+        Ok(Call {
+            session_id: base.session_id,
+            read,
+            write,
+            frame: None,
+        })
+    }
 }
 
 /// The environment variable bounding a reassembled `GenopStream` (bytes, optional binary suffix).
@@ -405,6 +483,7 @@ fn run_on(
             // Read-only use: read arguments are inputs of the op.
             Buf::Shared(b) => (b.as_ptr().cast_mut(), b.len()),
             Buf::Owned(v) => (v.as_mut_ptr(), v.len()),
+            Buf::Mapped { map, off, len } => (map.at(*off), *len),
         };
         vaccel_arg {
             buf: if len == 0 {
@@ -447,6 +526,8 @@ fn run_on(
                 .map_or_else(Bytes::new, |f| f.slice(off..off + len)),
             Buf::Shared(b) => b,
             Buf::Owned(v) => Bytes::from(v),
+            // Already in the client's memory: the size alone goes back.
+            Buf::Mapped { .. } => Bytes::new(),
         };
         (a.size, a.arg_type, a.custom_type_id, data)
     });

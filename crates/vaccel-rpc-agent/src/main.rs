@@ -53,6 +53,7 @@ mod log;
 mod models;
 mod server;
 mod service;
+mod shm;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -72,12 +72,56 @@ type OutFrame = Vec<Bytes>;
 
 /// The connection's socket, shared by its threads (reads by the reader-role holder, writes under
 /// the write lock). Any connected stream socket (tcp, unix, vsock) works as a `UnixStream`:
-/// only `read`, `writev` and `shutdown` are used.
-struct Sock(Arc<UnixStream>);
+/// only `recvmsg`, `writev` and `shutdown` are used. Reads take the descriptors a unix peer
+/// passes (`SCM_RIGHTS`, for shared-memory arguments) into `fds`, in arrival order.
+struct Sock {
+    sock: Arc<UnixStream>,
+    fds: std::collections::VecDeque<OwnedFd>,
+}
+
+/// Descriptors one `recvmsg` can take.
+const FDS_PER_READ: usize = 32;
 
 impl Read for Sock {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        (&*self.0).read(buf)
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // Room for one SCM_RIGHTS message of FDS_PER_READ descriptors (u64-aligned).
+        let mut control = [0u64; (FDS_PER_READ * 4 + 64) / 8];
+        // SAFETY: an all-zero msghdr is valid; it then points at `iov` and `control`, which
+        // outlive the call.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&control) as _;
+        // SAFETY: `msg` describes writable buffers; the descriptor is open.
+        let n = unsafe { libc::recvmsg(self.sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        if n < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        if msg.msg_controllen > 0 {
+            // SAFETY: walking the control messages the kernel wrote into `control`, with the
+            // CMSG macros; SCM_RIGHTS data is an array of descriptors now owned by this process.
+            unsafe {
+                let mut c = libc::CMSG_FIRSTHDR(&msg);
+                while !c.is_null() {
+                    if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                        let data = libc::CMSG_DATA(c).cast::<libc::c_int>();
+                        let count = ((*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize)
+                            / std::mem::size_of::<libc::c_int>();
+                        for i in 0..count {
+                            let fd = data.add(i).read_unaligned();
+                            self.fds.push_back(OwnedFd::from_raw_fd(fd));
+                        }
+                    }
+                    c = libc::CMSG_NXTHDR(&msg, c);
+                }
+            }
+        }
+        Ok(n as usize)
     }
 }
 
@@ -116,6 +160,10 @@ struct Conn {
     read: Mutex<ReadSide>,
     state: Mutex<State>,
     wake: Condvar,
+    /// A unix socket (shared memory can be offered).
+    unix: bool,
+    /// Mappings of the client's shared memory.
+    shm: crate::shm::ShmCache,
     /// When the reader role was last given up to run a call ([`now_ms`]); 0 while a thread
     /// reads. The watcher arms connections whose calls have run for a tick.
     unread_since: AtomicU64,
@@ -134,6 +182,12 @@ enum Job {
         stream_id: u32,
         call: Call,
     },
+    /// `GenopShm` with the descriptors passed with its frame.
+    Shm {
+        stream_id: u32,
+        req: ext::ShmGenopRequest,
+        fds: Vec<OwnedFd>,
+    },
     /// A method of the extension service ([`vaccel_rpc_proto::ext`]).
     Ext {
         stream_id: u32,
@@ -147,6 +201,7 @@ enum Job {
 /// still running and releases everything the connection created.
 pub fn serve(sock: UnixStream, peer: String, agent: Arc<Agent>) {
     debug!("New connection from {peer}");
+    let unix = is_unix(&sock);
     let sock = Arc::new(sock);
     let watcher = Watcher::get();
     let conn = Arc::new(Conn {
@@ -155,7 +210,13 @@ pub fn serve(sock: UnixStream, peer: String, agent: Arc<Agent>) {
         owner: Owner::default(),
         peer,
         read: Mutex::new(ReadSide {
-            frames: FrameReader::new(Sock(sock.clone()), FrameCodec::default()),
+            frames: FrameReader::new(
+                Sock {
+                    sock: sock.clone(),
+                    fds: Default::default(),
+                },
+                FrameCodec::default(),
+            ),
             streams: HashMap::new(),
         }),
         sock,
@@ -166,9 +227,22 @@ pub fn serve(sock: UnixStream, peer: String, agent: Arc<Agent>) {
         }),
         wake: Condvar::new(),
         unread_since: AtomicU64::new(0),
+        unix,
+        shm: Default::default(),
     });
     watcher.add(&conn);
     conn.work();
+}
+
+/// Whether a connected socket is AF_UNIX (tcp and vsock sockets travel as `UnixStream` too).
+fn is_unix(sock: &UnixStream) -> bool {
+    // SAFETY: `sa`/`len` describe a writable sockaddr_storage; the descriptor is open.
+    unsafe {
+        let mut sa: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        libc::getsockname(sock.as_raw_fd(), (&raw mut sa).cast(), &mut len) == 0
+            && i32::from(sa.ss_family) == libc::AF_UNIX
+    }
 }
 
 impl Conn {
@@ -242,6 +316,15 @@ impl Conn {
                     method,
                     body,
                 } => (stream_id, self.dispatch_ext(&method, body)),
+                Job::Shm {
+                    stream_id,
+                    req,
+                    fds,
+                } => (
+                    stream_id,
+                    Call::from_shm(req, &fds, &self.shm)
+                        .and_then(|call| crate::genop::run(&self.agent, call)),
+                ),
             };
             let frame = response_frame(stream_id, reply);
             // Take the reader role back before answering (if nobody took it meanwhile), so that
@@ -380,10 +463,21 @@ impl Conn {
                     return None;
                 }
             };
+            if rd.frames.get_ref().fds.len() > 4 * ext::MAX_SHM_FDS {
+                warning!(
+                    "Client {}: closing connection: descriptors passed without a GenopShm request",
+                    self.peer
+                );
+                return None;
+            }
             let job = match frame.frame_type {
-                FrameType::Request => {
-                    self.on_request(&mut rd.streams, frame.stream_id, frame.flags, frame.payload)
-                }
+                FrameType::Request => self.on_request(
+                    &mut rd.streams,
+                    &mut rd.frames.get_mut().fds,
+                    frame.stream_id,
+                    frame.flags,
+                    frame.payload,
+                ),
                 FrameType::Data => {
                     self.on_data(&mut rd.streams, frame.stream_id, frame.flags, frame.payload)
                 }
@@ -541,6 +635,7 @@ impl Conn {
     fn on_request(
         &self,
         streams: &mut HashMap<u32, OpenStream>,
+        fds: &mut std::collections::VecDeque<OwnedFd>,
         stream_id: u32,
         fl: u8,
         payload: Bytes,
@@ -556,6 +651,36 @@ impl Conn {
                 return None;
             }
         };
+        if req.service == ext::EXT_SERVICE
+            && fl & flags::REMOTE_OPEN == 0
+            && req.method == ext::GENOP_SHM
+        {
+            let shm = decode::<ext::ShmGenopRequest>(req.payload).and_then(|r| {
+                let n = r.fds as usize;
+                if n > ext::MAX_SHM_FDS || n > fds.len() {
+                    return Err(Status::new(
+                        Code::InvalidArgument,
+                        format!(
+                            "GenopShm: {n} descriptors announced, {} received (at most {})",
+                            fds.len(),
+                            ext::MAX_SHM_FDS
+                        ),
+                    ));
+                }
+                Ok((r, fds.drain(..n).collect::<Vec<_>>()))
+            });
+            return match shm {
+                Ok((req, fds)) => Some(Job::Shm {
+                    stream_id,
+                    req,
+                    fds,
+                }),
+                Err(status) => {
+                    self.reply(stream_id, status);
+                    None
+                }
+            };
+        }
         if req.service == ext::EXT_SERVICE
             && fl & flags::REMOTE_OPEN == 0
             && [ext::CAPABILITIES, ext::REGISTER_RESOURCE].contains(&req.method.as_str())
@@ -632,7 +757,10 @@ impl Conn {
                 let supported = req
                     .offered
                     .into_iter()
-                    .filter(|c| c == ext::CAP_BLOB_CACHE && self.agent.cache.enabled())
+                    .filter(|c| {
+                        (c == ext::CAP_BLOB_CACHE && self.agent.cache.enabled())
+                            || (c == ext::CAP_SHM && self.unix)
+                    })
                     .collect();
                 let resp = ext::CapabilitiesResponse { supported };
                 Ok(vec![Bytes::from(resp.encode_to_vec())])

@@ -1403,13 +1403,20 @@ fn blob_cache_extension() {
         digests: vec![digest.clone()],
     };
     // Not cached yet.
-    let r = c.call(ext::EXT_SERVICE, ext::REGISTER_RESOURCE, &req(false, &digest));
+    let r = c.call(
+        ext::EXT_SERVICE,
+        ext::REGISTER_RESOURCE,
+        &req(false, &digest),
+    );
     let st = r.status.unwrap();
     assert_eq!(st.code, Code::FailedPrecondition as i32, "{}", st.message);
     assert!(st.message.starts_with(ext::NOT_CACHED), "{}", st.message);
     // With the data: registered and cached.
-    let first: resource::RegisterResponse =
-        c.ok(ext::EXT_SERVICE, ext::REGISTER_RESOURCE, &req(true, &digest));
+    let first: resource::RegisterResponse = c.ok(
+        ext::EXT_SERVICE,
+        ext::REGISTER_RESOURCE,
+        &req(true, &digest),
+    );
     // By digest alone, from another connection too.
     let mut c2 = agent.connect();
     let sid2 = create(&mut c2, SYNC);
@@ -1429,9 +1436,127 @@ fn blob_cache_extension() {
         "/vaccel.rs.ext.Extensions/Nope does not exist"
     );
     // The ordinary method still works on the same connection.
-    let _: session::CreateResponse = c.ok(
-        SYNC,
-        "CreateSession",
-        &session::CreateRequest { flags: 0 },
+    let _: session::CreateResponse =
+        c.ok(SYNC, "CreateSession", &session::CreateRequest { flags: 0 });
+}
+
+/// Shared-memory genop arguments: offered on unix sockets only; the op reads and writes the
+/// client's memfd in place and the answer carries only the size; unsealed memfds, ranges outside
+/// the memfd and missing descriptors are refused; the mapping is reused across calls.
+#[test]
+fn shared_memory_extension() {
+    use std::os::fd::AsFd;
+    use vaccel_rpc_proto::segments::{self, SharedMem, send_with_fds};
+    use vaccel_rpc_proto::{FrameReader, ext};
+    let dir = common::TempDir::new("shm");
+    let sock = dir.0.join("a.sock");
+    let agent = Agent::start(Where::Unix(sock.clone()));
+    let probe = |c: &mut common::Client| -> Vec<String> {
+        let r: ext::CapabilitiesResponse = c.ok(
+            ext::EXT_SERVICE,
+            ext::CAPABILITIES,
+            &ext::CapabilitiesRequest {
+                offered: vec![ext::CAP_SHM.into()],
+            },
+        );
+        r.supported
+    };
+    let tcp = Agent::start(Where::Tcp);
+    assert!(probe(&mut tcp.connect()).is_empty());
+    let mut c = agent.connect();
+    assert_eq!(probe(&mut c), [ext::CAP_SHM]);
+    let sid = create(&mut c, SYNC);
+
+    let s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    let mut rd = FrameReader::new(
+        s.try_clone().unwrap(),
+        vaccel_rpc_proto::FrameCodec::default(),
     );
+    const N: usize = 100_000;
+    let mut mem = SharedMem::new(2 * N).unwrap();
+    for (i, b) in mem.as_mut_slice()[..N].iter_mut().enumerate() {
+        *b = (i % 251) as u8;
+    }
+    let mut id = 1;
+    let mut call = |fd: std::os::fd::BorrowedFd<'_>, shm: Vec<ext::ShmArg>, nfds: u32| {
+        let req = ext::ShmGenopRequest {
+            request: Some(genop::Request {
+                session_id: sid,
+                read_args: vec![
+                    genop::Arg::op_type(OpType::Exec),
+                    genop::Arg::new(ArgType::String, b"libnone.so\0".to_vec()),
+                    genop::Arg::new(ArgType::String, b"none\0".to_vec()),
+                    genop::Arg {
+                        size: N as u32,
+                        ..genop::Arg::new(ArgType::Int32Array, Vec::new())
+                    },
+                ],
+                write_args: vec![genop::Arg {
+                    size: N as u32,
+                    ..genop::Arg::new(ArgType::Int32Array, Vec::new())
+                }],
+            }),
+            shm,
+            fds: nfds,
+        };
+        let segs =
+            segments::request_frame_named(id, ext::EXT_SERVICE, ext::GENOP_SHM, &req, 0).unwrap();
+        let fds = if nfds > 0 { vec![fd] } else { Vec::new() };
+        send_with_fds(s.as_fd(), &segs, &fds).unwrap();
+        let f = rd.read_frame().unwrap().unwrap();
+        assert_eq!(f.stream_id, id);
+        id += 2;
+        f.decode::<ttrpc::Response>().unwrap()
+    };
+    let args = |len: u64| {
+        vec![
+            ext::ShmArg {
+                write: false,
+                index: 3,
+                fd: 0,
+                offset: 0,
+                len,
+            },
+            ext::ShmArg {
+                write: true,
+                index: 0,
+                fd: 0,
+                offset: N as u64,
+                len,
+            },
+        ]
+    };
+    for _ in 0..2 {
+        let r = call(mem.fd(), args(N as u64), 1);
+        let resp: genop::Response = r.into_result().unwrap();
+        assert_eq!(resp.write_args.len(), 1);
+        assert!(resp.write_args[0].buf.is_empty());
+        assert_eq!(resp.write_args[0].size, N as u32);
+        let (a, b) = mem.as_slice().split_at(N);
+        assert_eq!(a, b, "the op wrote the output in place");
+        mem.as_mut_slice()[N..].fill(0);
+    }
+    // A size that disagrees with the range, a range past the end, no descriptor.
+    let r = call(mem.fd(), args(N as u64 + 1), 1);
+    assert_eq!(r.status.unwrap().code, Code::InvalidArgument as i32);
+    let mut far = args(N as u64);
+    far[1].offset = 2 * N as u64;
+    let r = call(mem.fd(), far, 1);
+    assert!(r.status.unwrap().message.contains("outside"));
+    let r = call(mem.fd(), args(N as u64), 0);
+    assert!(r.status.unwrap().message.contains("descriptor"));
+    // An unsealed memfd is refused.
+    // SAFETY: plain memfd_create/ftruncate calls.
+    let raw = unsafe {
+        let fd = libc::memfd_create(c"x".as_ptr(), libc::MFD_CLOEXEC);
+        libc::ftruncate(fd, 2 * N as libc::off_t);
+        fd
+    };
+    // SAFETY: a fresh descriptor.
+    let unsealed = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) };
+    let r = call(unsealed.as_fd(), args(N as u64), 1);
+    assert!(r.status.unwrap().message.contains("F_SEAL_SHRINK"));
+    // The connection still serves ordinary calls.
+    let _: session::CreateResponse =
+        c.ok(SYNC, "CreateSession", &session::CreateRequest { flags: 0 });
 }

@@ -11,6 +11,15 @@
 //! header and payload in one write, a bounded connect timeout with a clear error, IPv6 and
 //! abstract unix sockets, hybrid vsock, and genop requests too large for one frame streamed in
 //! parts (§10) instead of failing at 1 GiB.
+//!
+//! Fast paths: requests leave as segments in one vectored `sendmsg` (argument and blob bytes are
+//! referenced, not copied into a request buffer) and responses are read with one `read` per
+//! small frame ([`vaccel_rpc_proto::FrameReader`]). With an agent of this project, two
+//! negotiated extensions ([`vaccel_rpc_proto::ext`]; a lazy probe the first time one would help,
+//! which an official agent answers with an error, meaning "none"): resources with 1 MiB of blobs
+//! or more are registered by SHA-256 first and sent only if the agent does not hold them
+//! ([`Client::register_resource`]); on unix sockets, genops with 1 MiB of large arguments pass
+//! them in a shared memfd arena instead of the socket ([`Client::genop`]).
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -158,6 +167,31 @@ impl Write for Stream {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// A connection that may pass descriptors: unix sockets (shared-memory arguments).
+pub trait Transport: Read + Write {
+    /// The socket, if it is a unix socket to the agent itself.
+    fn unix_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        None
+    }
+}
+
+impl Transport for Stream {
+    fn unix_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        match self {
+            Stream::Unix(s) => Some(s.as_fd()),
+            _ => None,
+        }
+    }
+}
+
+impl Transport for UnixStream {
+    fn unix_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        Some(self.as_fd())
     }
 }
 
@@ -366,13 +400,22 @@ pub struct Client<S: Read> {
     stream_threshold: usize,
     /// The agent's extensions ([`vaccel_rpc_proto::ext`]); `None` until first needed.
     caps: Option<Vec<String>>,
+    /// The shared memory large genop arguments travel in (kept and reused from call to call, so
+    /// that its pages are allocated once and the agent maps it once).
+    arena: Option<segments::SharedMem>,
 }
+
+/// A genop whose arguments of [`SHM_ARG_MIN`] bytes or more add up to this many goes through
+/// shared memory, when the agent offers it (unix sockets).
+pub const SHM_MIN: usize = 1 << 20;
+/// Smallest argument placed in shared memory.
+pub const SHM_ARG_MIN: usize = 64 << 10;
 
 /// Blobs of at least this many bytes in all are registered through the blob cache, when the
 /// agent has it.
 pub const CACHE_MIN: usize = 1 << 20;
 
-impl<S: Read + Write> Client<S> {
+impl<S: Transport> Client<S> {
     /// A client over a connected stream.
     pub fn new(stream: S, service: Service, stream_threshold: usize) -> Self {
         Client {
@@ -383,6 +426,7 @@ impl<S: Read + Write> Client<S> {
             service,
             stream_threshold,
             caps: None,
+            arena: None,
         }
     }
 
@@ -392,9 +436,11 @@ impl<S: Read + Write> Client<S> {
     pub fn has_ext(&mut self, cap: &str) -> Result<bool, RpcError> {
         if self.caps.is_none() {
             let id = self.ids.next_id();
-            let req = ext::CapabilitiesRequest {
-                offered: vec![ext::CAP_BLOB_CACHE.into()],
-            };
+            let mut offered = vec![ext::CAP_BLOB_CACHE.to_owned()];
+            if self.io.get_ref().unix_fd().is_some() {
+                offered.push(ext::CAP_SHM.into());
+            }
+            let req = ext::CapabilitiesRequest { offered };
             let segs =
                 segments::request_frame_named(id, ext::EXT_SERVICE, ext::CAPABILITIES, &req, 0)
                     .map_err(transport)?;
@@ -447,6 +493,76 @@ impl<S: Read + Write> Client<S> {
         }
     }
 
+    /// [`Client::genop`] through shared memory: the large arguments are copied into the arena
+    /// (one copy, no socket), the op runs on them in place in the agent, and the write arguments
+    /// of the response are views of the arena.
+    fn genop_shm(
+        &mut self,
+        mut request: genop::Request,
+        shared: usize,
+    ) -> Result<genop::Response, RpcError> {
+        if self.arena.as_ref().is_none_or(|a| a.as_slice().len() < shared) {
+            self.arena = None;
+            let size = shared.next_power_of_two().max(4 << 20);
+            self.arena = Some(segments::SharedMem::new(size).map_err(|e| {
+                RpcError::Transport(format!("cannot create shared memory: {e}"))
+            })?);
+        }
+        let Some(arena) = self.arena.as_mut() else {
+            return Err(RpcError::Transport("no shared memory".into()));
+        };
+        let mut shm = Vec::new();
+        let mut offset = 0usize;
+        for (write, args) in [(false, &mut request.read_args), (true, &mut request.write_args)] {
+            for (i, a) in args.iter_mut().enumerate() {
+                if a.buf.len() < SHM_ARG_MIN {
+                    continue;
+                }
+                let len = a.buf.len();
+                arena.as_mut_slice()[offset..offset + len].copy_from_slice(&a.buf);
+                a.buf = Bytes::new();
+                shm.push(ext::ShmArg {
+                    write,
+                    index: i as u32,
+                    fd: 0,
+                    offset: offset as u64,
+                    len: len as u64,
+                });
+                offset += len;
+            }
+        }
+        let req = ext::ShmGenopRequest {
+            request: Some(request),
+            shm,
+            fds: 1,
+        };
+        let id = self.ids.next_id();
+        let segs = segments::request_frame_named(id, ext::EXT_SERVICE, ext::GENOP_SHM, &req, 0)
+            .map_err(transport)?;
+        let (Some(arena), Some(sock)) = (self.arena.as_ref(), self.io.get_ref().unix_fd()) else {
+            return Err(RpcError::Transport("no shared memory".into()));
+        };
+        segments::send_with_fds(sock, &segs, &[arena.fd()])
+            .map_err(|e| RpcError::Transport(format!("cannot send to the agent: {e}")))?;
+        drop(segs);
+        let mut resp: genop::Response = self.response(id, Method::Genop)?;
+        let arena = self.arena.as_ref().map(|a| a.as_slice()).unwrap_or_default();
+        for s in req.shm.iter().filter(|s| s.write) {
+            let Some(out) = resp.write_args.get_mut(s.index as usize) else {
+                return Err(RpcError::Transport("GenopShm: missing write argument".into()));
+            };
+            if !out.buf.is_empty() || u64::from(out.size) != s.len {
+                return Err(RpcError::Transport("GenopShm: unexpected write argument".into()));
+            }
+            let range = &arena[s.offset as usize..(s.offset + s.len) as usize];
+            // SAFETY: the arena outlives the response for as long as the caller honours this
+            // method's contract (the response is used before the next call on this client,
+            // which is the only thing that writes or replaces the arena).
+            out.buf = unsafe { borrow_bytes(range.as_ptr(), range.len()) };
+        }
+        Ok(resp)
+    }
+
     /// A unary call on the extension service.
     fn call_ext<Req: EncodeSegments, Resp: Bounded>(
         &mut self,
@@ -476,8 +592,26 @@ impl<S: Read + Write> Client<S> {
         self.response(id, method)
     }
 
-    /// `Genop`, or `GenopStream` when the request does not fit the threshold.
+    /// `Genop`; `GenopShm` when the arguments are large and the agent shares memory with this
+    /// process; `GenopStream` when the request does not fit the threshold.
+    ///
+    /// Write arguments answered through shared memory borrow this client's memory: use them
+    /// before the next call on this client.
     pub fn genop(&mut self, request: genop::Request) -> Result<genop::Response, RpcError> {
+        let large = |a: &genop::Arg| a.buf.len() >= SHM_ARG_MIN;
+        let shared: usize = request
+            .read_args
+            .iter()
+            .chain(&request.write_args)
+            .filter(|a| large(a))
+            .map(|a| a.buf.len())
+            .sum();
+        if shared >= SHM_MIN
+            && self.io.get_ref().unix_fd().is_some()
+            && self.has_ext(ext::CAP_SHM)?
+        {
+            return self.genop_shm(request, shared);
+        }
         if request_len(self.service, Method::Genop, &request) <= self.stream_threshold {
             return self.call(Method::Genop, &request);
         }

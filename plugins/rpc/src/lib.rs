@@ -154,10 +154,14 @@ fn genop(
         read_args,
         write_args,
     };
-    let response =
-        client::with_client(move |c| c.genop(request)).map_err(|e| code(Method::Genop, &e))?;
-    // SAFETY: every `Out` is an output buffer of the caller, valid for its length.
-    unsafe { copy_back(outs, &response) }
+    // The results are copied out while the connection is held: write arguments that came back
+    // through shared memory are views of the connection's arena.
+    client::with_client(move |c| {
+        let response = c.genop(request)?;
+        // SAFETY: every `Out` is an output buffer of the caller, valid for its length.
+        Ok(unsafe { copy_back(outs, &response) })
+    })
+    .map_err(|e| code(Method::Genop, &e))?
 }
 
 /// `size_of::<T>() * n` for a C element count, EINVAL when negative or overflowing.

@@ -398,6 +398,14 @@ fn genop_over_the_threshold_streams() {
     assert_eq!(r.write_args[0].buf[..2], [0xaa, 2]);
     drop(c);
     let seen = h.join().unwrap();
+    // Large arguments on a unix socket first ask whether the agent shares memory (this fake
+    // agent does not), once.
+    assert_eq!(seen[1].method, "Capabilities");
+    assert_eq!(seen[1].service, vaccel_rpc_proto::ext::EXT_SERVICE);
+    let seen: Vec<_> = seen
+        .into_iter()
+        .filter(|r| r.method != "Capabilities")
+        .collect();
     assert_eq!(seen[0].method, "Genop");
     assert_eq!(seen[1].method, "GenopStream");
     assert_eq!(seen[1].flags, flags::STREAM_OPEN);
@@ -1110,4 +1118,75 @@ fn blob_cache_sends_a_model_once() {
             ("RegisterResource", false)
         ]
     );
+}
+
+/// Large genop arguments on a unix socket to an agent offering shared memory: one probe, then
+/// `GenopShm` with the large arguments moved out of the request (small ones stay), and the write
+/// arguments read back from the shared memory; an agent without it gets a plain `Genop`.
+#[test]
+fn large_genop_goes_through_shared_memory() {
+    use vaccel_rpc_proto::ext;
+    use vaccel_rpc_proto::ttrpc::Status;
+    const BIG: usize = 1 << 20;
+    let request = || genop::Request {
+        session_id: 7,
+        read_args: vec![
+            genop::Arg::op_type(vaccel_rpc_proto::abi::OpType::Exec),
+            genop::Arg::new(ArgType::Buffer, vec![1u8; BIG]),
+        ],
+        write_args: vec![
+            genop::Arg::new(ArgType::Buffer, vec![2u8; BIG]),
+            genop::Arg::new(ArgType::Buffer, vec![3u8; 10]),
+        ],
+    };
+    let (mut c, h) = fake_agent(usize::MAX, |r| match (r.service.as_str(), r.method.as_str()) {
+        (_, "Capabilities") => ttrpc::Response::ok(&ext::CapabilitiesResponse {
+            supported: vec![ext::CAP_SHM.into()],
+        }),
+        (ext::EXT_SERVICE, "GenopShm") => {
+            let req = ext::ShmGenopRequest::decode(r.payload.clone()).unwrap();
+            assert_eq!(req.fds, 1);
+            let g = req.request.unwrap();
+            assert!(g.read_args[1].buf.is_empty() && g.write_args[0].buf.is_empty());
+            assert_eq!(g.write_args[1].buf.len(), 10);
+            let shm: Vec<(bool, u32, u64)> =
+                req.shm.iter().map(|s| (s.write, s.index, s.len)).collect();
+            assert_eq!(shm, [(false, 1, BIG as u64), (true, 0, BIG as u64)]);
+            // The results are in place already: sizes only for shared ones.
+            ttrpc::Response::ok(&genop::Response {
+                write_args: vec![
+                    genop::Arg {
+                        size: BIG as u32,
+                        ..Default::default()
+                    },
+                    genop::Arg::new(ArgType::Buffer, vec![4u8; 10]),
+                ],
+            })
+        }
+        _ => echo(r),
+    });
+    let resp = c.genop(request()).unwrap();
+    assert_eq!(resp.write_args[0].buf.len(), BIG);
+    assert!(resp.write_args[0].buf.iter().all(|&b| b == 2));
+    assert_eq!(&resp.write_args[1].buf[..], &[4u8; 10]);
+    drop(resp);
+    drop(c);
+    let seen = h.join().unwrap();
+    assert_eq!(seen.len(), 2);
+
+    // Without the extension: the ordinary Genop with every byte.
+    let (mut c, h) = fake_agent(usize::MAX, |r| {
+        if r.service == ext::EXT_SERVICE {
+            ttrpc::Response::error(Status::method_does_not_exist(&r.service, &r.method))
+        } else {
+            echo(r)
+        }
+    });
+    let resp = c.genop(request()).unwrap();
+    assert_eq!(resp.write_args[0].buf[0], 0xaa);
+    drop(c);
+    let seen = h.join().unwrap();
+    let names: Vec<&str> = seen.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(names, ["Capabilities", "Genop"]);
+    assert!(seen[1].payload.len() > 2 * BIG);
 }

@@ -853,13 +853,31 @@ fn plugin_child(stage: &Path, b: Bounds) -> Res<()> {
     ];
     let l = percentiles(time_loop(b, || Ok(s.genop(&mut read, &mut write)?))?);
     println!("{} {} {} {}", l.p50, l.p99, l.p999, l.n);
+    // A large echo (64 MiB; `--quick`: the largest payload): through shared memory on a unix
+    // socket (the plugin copies into its arena and back), through the socket on tcp.
+    let size = b.max_payload.min(64 * MIB);
+    let mut read = [
+        vaccel::Arg::op(OpType::Exec),
+        vaccel::Arg::new(ArgType::String, b"libnone.so\0".to_vec()),
+        vaccel::Arg::new(ArgType::String, b"none\0".to_vec()),
+        vaccel::Arg::new(ArgType::Int32Array, vec![9u8; size]),
+    ];
+    let mut write = [vaccel::Arg::output(ArgType::Int32Array, size)];
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        s.genop(&mut read, &mut write)?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    println!("{}", 2.0 * size as f64 / times[times.len() / 2] / 1e6);
     drop(s);
     std::mem::forget(v);
     Ok(())
 }
 
 /// Runs [`plugin_child`] in a child process against `agent`.
-fn via_plugin(stage: &Path, agent: &Agent, quick: bool) -> Res<Lat> {
+fn via_plugin(stage: &Path, agent: &Agent, quick: bool) -> Res<(Lat, f64)> {
     let lib = stage.join("lib");
     let mut cmd = Command::new(std::env::current_exe()?);
     cmd.arg("--plugin-child")
@@ -881,15 +899,18 @@ fn via_plugin(stage: &Path, agent: &Agent, quick: bool) -> Res<Lat> {
         .split_whitespace()
         .filter_map(|w| w.parse().ok())
         .collect();
-    if f.len() != 4 {
+    if f.len() != 5 {
         return Err(format!("plugin child printed {text:?}").into());
     }
-    Ok(Lat {
-        p50: f[0],
-        p99: f[1],
-        p999: f[2],
-        n: f[3] as usize,
-    })
+    Ok((
+        Lat {
+            p50: f[0],
+            p99: f[1],
+            p999: f[2],
+            n: f[3] as usize,
+        },
+        f[4],
+    ))
 }
 
 fn machine() -> String {
@@ -1073,15 +1094,15 @@ fn run() -> Res<()> {
         );
     }
     for (t, r, floor) in [
-        (Transport::Tcp, plugin_tcp, rtt_tcp),
-        (Transport::Unix, plugin_unix, rtt_unix),
+        (Transport::Tcp, &plugin_tcp, rtt_tcp),
+        (Transport::Unix, &plugin_unix, rtt_unix),
     ] {
         let name = format!(
             "rpc {} via libvaccel-rpc.so: genop classify, 1 client",
             t.name()
         );
         match r {
-            Ok(l) => lat_row(&name, l, Some(floor), "child process"),
+            Ok((l, _)) => lat_row(&name, *l, Some(floor), "child process"),
             Err(e) => println!("| {name} | - | - | - | - | - | - | failed: {e} |"),
         }
     }
@@ -1093,6 +1114,18 @@ fn run() -> Res<()> {
     println!("| floor: tcp bulk, 1 MiB writes | {bw_tcp:.0} |");
     println!("| floor: unix bulk, 1 MiB writes | {bw_unix:.0} |");
     println!("| floor: memcpy 64 MiB | {memcpy:.0} |");
+    let echo = size_name(b.max_payload.min(64 * MIB));
+    for (t, r, how) in [
+        (Transport::Tcp, &plugin_tcp, "through the socket"),
+        (Transport::Unix, &plugin_unix, "through shared memory"),
+    ] {
+        if let Ok((_, mbps)) = r {
+            println!(
+                "| rpc {} via libvaccel-rpc.so: {echo} genop echo {how}, in + out | {mbps:.0} |",
+                t.name()
+            );
+        }
+    }
     println!();
     println!("## RPC genop throughput (median of repetitions; echo counts bytes in + out)");
     println!();

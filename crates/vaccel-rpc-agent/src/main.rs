@@ -9,6 +9,7 @@
 //! - [`listener`]: tcp, unix, abstract unix, vsock and hybrid-vsock listening sockets (§2.8);
 //! - [`server`]: per-connection framing, concurrent dispatch, answers to bad input (§2);
 //! - [`service`], [`genop`], [`models`]: the methods of §6 and the agent's state;
+//! - [`cache`], [`shm`]: the blob cache and shared-memory arguments of the extensions;
 //! - [`log`]: `env_logger`-style lines on stderr (§7.2).
 //!
 //! Startup order matters: with `--vaccel-config`, libvaccel must not bootstrap from the
@@ -39,6 +40,12 @@
 //!   bounded by `VACCEL_RPC_AGENT_MAX_STREAM` (bytes, `K`/`M`/`G`/`T` suffixes; default 16 GiB),
 //!   checked as the chunks arrive ([`genop`]). An environment variable, so that `--help` keeps
 //!   the official text; an invalid value makes the agent exit with status 1 and a message.
+//!
+//! - Extensions for this project's plugin, negotiated on a service of their own that official
+//!   clients never call ([`vaccel_rpc_proto::ext`]): a content-addressed blob cache ([`cache`];
+//!   `VACCEL_RPC_AGENT_CACHE` bytes, default 1 GiB, `0` turns it off), so that a model registered
+//!   again does not cross the wire again, and shared-memory genop arguments on unix sockets
+//!   ([`shm`]), so that large tensors do not cross it at all.
 //!
 //! Dependencies: `tokio` (accepting connections and waiting for signals on one thread; each
 //! connection is then served by blocking threads of its own, see [`server`]), `clap` (the command line of §7.1, with the

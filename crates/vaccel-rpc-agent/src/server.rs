@@ -36,6 +36,8 @@
 //! | undecodable request message | `INVALID_ARGUMENT` with the decode error; the connection stays up (upstream closes it, §12 item 8) |
 //! | unknown service / method | `INVALID_ARGUMENT "/<service>/<method> does not exist"` (sync service, vector C9) or the async texts of vectors C12/C13 |
 //! | request message (the `ttrpc.Request` envelope included) with more than 65 536 repeated elements in all (genop arguments, resource paths and blobs, envelope metadata...) or not valid protobuf | `INVALID_ARGUMENT "<message> with more than 65536 repeated elements"` / `"malformed <message>: <what>"`, found by walking the encoding before decoding ([`vaccel_rpc_proto::bound`]); the connection stays up |
+//! | descriptors (`SCM_RIGHTS`) piling up without the `GenopShm` requests that claim them (more than 64) | log line, connection closed |
+//! | `GenopShm` naming descriptors it did not pass, an unsealed or too small memfd, a size that disagrees with its range | `INVALID_ARGUMENT` with the reason; the connection stays up |
 //! | Data frame for no open stream | `INVALID_ARGUMENT "Stream is no longer active"` |
 //! | `GenopStream` holding more than `VACCEL_RPC_AGENT_MAX_STREAM` bytes (default 16 GiB; each frame is still limited to 1 GiB) | log line, the stream's data freed at once, its remaining messages dropped, `RESOURCE_EXHAUSTED` on close; the connection stays up ([`crate::genop`]) |
 //!

@@ -609,7 +609,7 @@ impl<R: Read> FrameReader<R> {
     /// [`Bytes::try_into_mut`]), to receive the next large frame into. Memory that was just
     /// received into is mapped and hot; fresh memory costs a page fault and zeroing per page
     /// (4 KiB pages cost about 3 µs each on these machines). One buffer is kept, the largest;
-    /// it is dropped after [`SPARE_KEEP`] small frames in a row, and when a large frame does not
+    /// it is dropped after 64 small frames in a row, and when a large frame does not
     /// fit it (more than it holds, or under a quarter of it).
     pub fn recycle(&mut self, buf: Vec<u8>) {
         if buf.len() < HUGE_PAGE_MIN {

@@ -952,6 +952,105 @@ fn lat_row(name: &str, l: Lat, floor: Option<Lat>, extra: &str) {
     );
 }
 
+type SmallRow = (Transport, usize, Lat, f64, f64, Lat);
+
+/// The acceptance targets, each as a ratio of figures measured above (this run).
+fn acceptance(
+    small: &[SmallRow],
+    tput: &[(Transport, Tput, f64)],
+    cache: &[(Transport, (String, u64, f64))],
+    (rtt_tcp, rtt_unix): (Lat, Lat),
+    bw_unix: f64,
+) {
+    let mut rows: Vec<(String, String, bool)> = Vec::new();
+    for (t, floor) in [(Transport::Tcp, rtt_tcp), (Transport::Unix, rtt_unix)] {
+        if let Some((_, _, l, ..)) = small.iter().find(|r| r.0 == t && r.1 == 1) {
+            let r = l.p50 / floor.p50;
+            rows.push((
+                format!("small op over {}: p50 <= 2x the raw round trip", t.name()),
+                format!("{:.1} us vs {:.1} us = {r:.2}x", l.p50, floor.p50),
+                r <= 2.0,
+            ));
+        }
+    }
+    let big = 64 * MIB;
+    let find = |mode: &str| {
+        tput.iter()
+            .find(|(t, r, _)| *t == Transport::Unix && r.size == big && r.mode == mode)
+    };
+    if let Some((_, r, _)) = find("in") {
+        let x = r.mbps / bw_unix;
+        rows.push((
+            "64 MiB genop argument over unix, no shared memory: >= 50% of raw bandwidth".into(),
+            format!(
+                "{:.0} MB/s vs {bw_unix:.0} MB/s = {:.0}%",
+                r.mbps,
+                100.0 * x
+            ),
+            x >= 0.5,
+        ));
+    }
+    if let Some((_, r, _)) = find("shm in") {
+        let x = r.mbps / bw_unix;
+        rows.push((
+            "64 MiB genop argument over unix with shared memory: >= 2x raw bandwidth".into(),
+            format!("{:.0} MB/s vs {bw_unix:.0} MB/s = {x:.1}x", r.mbps),
+            x >= 2.0,
+        ));
+    }
+    if let Some((_, r, _)) = find("shm echo") {
+        let x = r.mbps / bw_unix;
+        rows.push((
+            "(also) 64 MiB echo through shared memory, the op copying in to out: >= 2x".into(),
+            format!("{:.0} MB/s in+out vs {bw_unix:.0} MB/s = {x:.1}x", r.mbps),
+            x >= 2.0,
+        ));
+    }
+    if let Some((_, r, _)) = find("stream in") {
+        let limit = (big / MIB) as u64 + 32;
+        rows.push((
+            "agent peak RSS <= payload + 32 MiB when streaming (64 MiB GenopStream)".into(),
+            format!(
+                "{} MiB (baseline included) vs {limit} MiB",
+                r.agent_hwm / 1024
+            ),
+            r.agent_hwm / 1024 <= limit,
+        ));
+    }
+    for t in [Transport::Tcp, Transport::Unix] {
+        if let Some((.., scale, _)) = small.iter().find(|r| r.0 == t && r.1 == 16) {
+            rows.push((
+                format!("16 clients over {}: >= 1.5x the calls/s of one", t.name()),
+                format!("{scale:.2}x"),
+                *scale >= 1.5,
+            ));
+        }
+    }
+    for (t, (what, bytes, _)) in cache {
+        if what.starts_with("second registration") {
+            rows.push((
+                format!("{} ({}): < 1 MiB over the wire", what, t.name()),
+                format!("{bytes} bytes"),
+                *bytes < MIB as u64,
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    println!();
+    println!("## Acceptance (ratios of this run)");
+    println!();
+    println!("| target | this run | met |");
+    println!("|---|---|---|");
+    for (what, got, met) in rows {
+        println!(
+            "| {what} | {got} | {} |",
+            if met { "yes" } else { "**no**" }
+        );
+    }
+}
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("vaccel-bench: {e}");
@@ -1155,6 +1254,7 @@ fn run() -> Res<()> {
             println!("| {} | {what} | {bytes} | {ms:.1} |", t.name());
         }
     }
+    acceptance(&small, &tput, &cache, (rtt_tcp, rtt_unix), bw_unix);
     println!();
     println!("Total run time: {:.1} s", started.elapsed().as_secs_f64());
     Ok(())

@@ -236,6 +236,18 @@ pub fn serve(sock: UnixStream, peer: String, agent: Arc<Agent>) {
     conn.work();
 }
 
+/// Request frames from this size on count as large for [`trim`].
+const TRIM_MIN: usize = 4 << 20;
+
+/// Returns free heap memory to the system (`malloc_trim`). glibc keeps freed chunks below its
+/// (dynamic, up to 32 MiB) mmap threshold in the heap, so after a burst of large calls the agent
+/// would otherwise keep their memory resident; one trim after a large call costs microseconds
+/// next to the milliseconds the call took.
+fn trim() {
+    // SAFETY: malloc_trim has no preconditions.
+    unsafe { libc::malloc_trim(0) };
+}
+
 /// Whether a connected socket is AF_UNIX (tcp and vsock sockets travel as `UnixStream` too).
 fn is_unix(sock: &UnixStream) -> bool {
     // SAFETY: `sa`/`len` describe a writable sockaddr_storage; the descriptor is open.
@@ -299,6 +311,18 @@ impl Conn {
             self.unread_since.store(now_ms().max(1), Ordering::Relaxed);
             Watcher::get().busy();
             crate::log::defer();
+            // Calls that free large buffers (or whose libvaccel objects held copies of them)
+            // give the memory back to the system afterwards, so that the agent's footprint
+            // between calls stays that of the calls running (see `trim`).
+            let big = match &job {
+                Job::Unary { method, frame, .. } => {
+                    frame.len() >= TRIM_MIN
+                        || matches!(method, Method::UnregisterResource | Method::DestroySession)
+                }
+                Job::Stream { .. } => true,
+                Job::Ext { method, .. } => method == ext::REGISTER_RESOURCE,
+                Job::Shm { .. } => false,
+            };
             let (stream_id, reply) = match job {
                 Job::Unary {
                     stream_id,
@@ -353,6 +377,9 @@ impl Conn {
                 Watcher::get().set(self.sock.as_raw_fd(), self.id, false);
             }
             crate::log::flush();
+            if big {
+                trim();
+            }
             if again {
                 // Holding the reader role: go straight to reading.
                 reader_held = true;
@@ -370,6 +397,16 @@ impl Conn {
         Watcher::get().remove(self.sock.as_raw_fd(), self.id);
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
         self.agent.release_owned(&self.owner, &self.peer);
+        // The connection's read buffers, spare buffer and shared-memory mappings go with it.
+        lock(&self.read).frames = FrameReader::new(
+            Sock {
+                sock: self.sock.clone(),
+                fds: Default::default(),
+            },
+            FrameCodec::default(),
+        );
+        self.shm.clear();
+        trim();
         debug!("Connection from {} closed", self.peer);
     }
 

@@ -63,6 +63,11 @@ pub struct ShmCache {
 }
 
 impl ShmCache {
+    /// Unmaps everything (mappings still used by a running call go when it ends).
+    pub fn clear(&self) {
+        lock(&self.maps).clear();
+    }
+
     /// The mapping holding `len` bytes at `offset` of `fd`'s file, and the range's start in it.
     pub fn region(
         &self,

@@ -734,11 +734,15 @@ fn rpc_tput(agent: &Agent, b: Bounds) -> Res<Vec<Tput>> {
         let mut modes = vec![("in", 4, 1.0), ("echo", size, 2.0), ("register", 0, 1.0)];
         // Shared memory (unix): the input already lives in a memfd (a tensor arena), the
         // agent maps it once per connection and only the descriptor crosses per call.
+        // (On a connection of its own, as an application with a tensor arena would have it: the
+        // agent's mapping of the arena lives as long as that connection, this size's rows.)
         let mut mem = None;
         if agent.address.starts_with("unix://") {
             let mut m = vaccel_rpc_proto::segments::SharedMem::new(2 * size)?;
             m.as_mut_slice()[..size].copy_from_slice(&input);
-            mem = Some(m);
+            let mut sc = agent.connect()?;
+            let ssid = sc.session()?;
+            mem = Some((m, sc, ssid));
             modes.push(("shm in", 4, 1.0));
             modes.push(("shm echo", size, 2.0));
         }
@@ -758,9 +762,9 @@ fn rpc_tput(agent: &Agent, b: Bounds) -> Res<Vec<Tput>> {
             let mut best = f64::MAX;
             let mut times = Vec::new();
             for _ in 0..reps {
-                if let (Some(m), true) = (&mem, mode.starts_with("shm")) {
+                if let (Some((m, sc, ssid)), true) = (&mut mem, mode.starts_with("shm")) {
                     let t = Instant::now();
-                    let r = genop_shm(&mut c, sid, m, size, out == size)?;
+                    let r = genop_shm(sc, *ssid, m, size, out == size)?;
                     times.push(t.elapsed().as_secs_f64());
                     if out == size
                         && (r.write_args.first().map(|a| a.size) != Some(size as u32)

@@ -359,6 +359,9 @@ pub fn send_with_fds(
     fds: &[std::os::fd::BorrowedFd<'_>],
 ) -> io::Result<()> {
     use std::os::fd::AsRawFd;
+    if fds.is_empty() {
+        return write_all_vectored(&mut Fd(sock), segments);
+    }
     let slices: Vec<IoSlice<'_>> = segments
         .iter()
         .filter(|s| !s.is_empty())

@@ -122,6 +122,14 @@ impl Read for Sock {
                     c = libc::CMSG_NXTHDR(&msg, c);
                 }
             }
+            // Descriptors that no GenopShm request claims (even inside one large frame): close
+            // them now and end the connection, before they exhaust the agent's descriptors.
+            if self.fds.len() > 4 * ext::MAX_SHM_FDS {
+                self.fds.clear();
+                return Err(std::io::Error::other(
+                    "descriptors passed without the GenopShm requests that claim them",
+                ));
+            }
         }
         Ok(n as usize)
     }
@@ -493,6 +501,10 @@ impl Conn {
                     warning!("Client {}: closing connection: {e}", self.peer);
                     return None;
                 }
+                Err(FrameError::Io(e)) if e.kind() == std::io::ErrorKind::Other => {
+                    warning!("Client {}: closing connection: {e}", self.peer);
+                    return None;
+                }
                 Err(FrameError::Io(e)) => {
                     debug!("Client {}: connection error: {e}", self.peer);
                     return None;
@@ -502,13 +514,6 @@ impl Conn {
                     return None;
                 }
             };
-            if rd.frames.get_ref().fds.len() > 4 * ext::MAX_SHM_FDS {
-                warning!(
-                    "Client {}: closing connection: descriptors passed without a GenopShm request",
-                    self.peer
-                );
-                return None;
-            }
             let job = match frame.frame_type {
                 FrameType::Request => self.on_request(
                     &mut rd.streams,

@@ -1560,3 +1560,36 @@ fn shared_memory_extension() {
     let _: session::CreateResponse =
         c.ok(SYNC, "CreateSession", &session::CreateRequest { flags: 0 });
 }
+
+/// Descriptors passed without the GenopShm requests that claim them end the connection (they
+/// would otherwise pile up until the agent runs out), even in the middle of a frame; other
+/// connections are unaffected.
+#[test]
+fn descriptor_flood_closes_the_connection() {
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    use vaccel_rpc_proto::segments::{SharedMem, send_with_fds};
+    let dir = common::TempDir::new("fdflood");
+    let sock = dir.0.join("a.sock");
+    let agent = Agent::start(Where::Unix(sock.clone()));
+    let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    let mem = SharedMem::new(4096).unwrap();
+    // A header announcing a 1000-byte Request, then its bytes one at a time, 16 descriptors each.
+    let hdr = vec![0u8, 0, 0x03, 0xe8, 0, 0, 0, 1, 1, 0];
+    send_with_fds(s.as_fd(), &[Bytes::from(hdr)], &[]).unwrap();
+    let fds: Vec<_> = (0..16).map(|_| mem.fd()).collect();
+    for _ in 0..8 {
+        if send_with_fds(s.as_fd(), &[Bytes::from_static(b"x")], &fds).is_err() {
+            break;
+        }
+    }
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = [0u8; 16];
+    assert!(
+        matches!(s.read(&mut buf), Ok(0) | Err(_)),
+        "connection closed"
+    );
+    let mut c = agent.connect();
+    let _: session::CreateResponse =
+        c.ok(SYNC, "CreateSession", &session::CreateRequest { flags: 0 });
+}

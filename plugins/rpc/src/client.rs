@@ -501,19 +501,27 @@ impl<S: Transport> Client<S> {
         mut request: genop::Request,
         shared: usize,
     ) -> Result<genop::Response, RpcError> {
-        if self.arena.as_ref().is_none_or(|a| a.as_slice().len() < shared) {
+        if self
+            .arena
+            .as_ref()
+            .is_none_or(|a| a.as_slice().len() < shared)
+        {
             self.arena = None;
             let size = shared.next_power_of_two().max(4 << 20);
-            self.arena = Some(segments::SharedMem::new(size).map_err(|e| {
-                RpcError::Transport(format!("cannot create shared memory: {e}"))
-            })?);
+            self.arena =
+                Some(segments::SharedMem::new(size).map_err(|e| {
+                    RpcError::Transport(format!("cannot create shared memory: {e}"))
+                })?);
         }
         let Some(arena) = self.arena.as_mut() else {
             return Err(RpcError::Transport("no shared memory".into()));
         };
         let mut shm = Vec::new();
         let mut offset = 0usize;
-        for (write, args) in [(false, &mut request.read_args), (true, &mut request.write_args)] {
+        for (write, args) in [
+            (false, &mut request.read_args),
+            (true, &mut request.write_args),
+        ] {
             for (i, a) in args.iter_mut().enumerate() {
                 if a.buf.len() < SHM_ARG_MIN {
                     continue;
@@ -546,13 +554,21 @@ impl<S: Transport> Client<S> {
             .map_err(|e| RpcError::Transport(format!("cannot send to the agent: {e}")))?;
         drop(segs);
         let mut resp: genop::Response = self.response(id, Method::Genop)?;
-        let arena = self.arena.as_ref().map(|a| a.as_slice()).unwrap_or_default();
+        let arena = self
+            .arena
+            .as_ref()
+            .map(|a| a.as_slice())
+            .unwrap_or_default();
         for s in req.shm.iter().filter(|s| s.write) {
             let Some(out) = resp.write_args.get_mut(s.index as usize) else {
-                return Err(RpcError::Transport("GenopShm: missing write argument".into()));
+                return Err(RpcError::Transport(
+                    "GenopShm: missing write argument".into(),
+                ));
             };
             if !out.buf.is_empty() || u64::from(out.size) != s.len {
-                return Err(RpcError::Transport("GenopShm: unexpected write argument".into()));
+                return Err(RpcError::Transport(
+                    "GenopShm: unexpected write argument".into(),
+                ));
             }
             let range = &arena[s.offset as usize..(s.offset + s.len) as usize];
             // SAFETY: the arena outlives the response for as long as the caller honours this

@@ -1139,31 +1139,33 @@ fn large_genop_goes_through_shared_memory() {
             genop::Arg::new(ArgType::Buffer, vec![3u8; 10]),
         ],
     };
-    let (mut c, h) = fake_agent(usize::MAX, |r| match (r.service.as_str(), r.method.as_str()) {
-        (_, "Capabilities") => ttrpc::Response::ok(&ext::CapabilitiesResponse {
-            supported: vec![ext::CAP_SHM.into()],
-        }),
-        (ext::EXT_SERVICE, "GenopShm") => {
-            let req = ext::ShmGenopRequest::decode(r.payload.clone()).unwrap();
-            assert_eq!(req.fds, 1);
-            let g = req.request.unwrap();
-            assert!(g.read_args[1].buf.is_empty() && g.write_args[0].buf.is_empty());
-            assert_eq!(g.write_args[1].buf.len(), 10);
-            let shm: Vec<(bool, u32, u64)> =
-                req.shm.iter().map(|s| (s.write, s.index, s.len)).collect();
-            assert_eq!(shm, [(false, 1, BIG as u64), (true, 0, BIG as u64)]);
-            // The results are in place already: sizes only for shared ones.
-            ttrpc::Response::ok(&genop::Response {
-                write_args: vec![
-                    genop::Arg {
-                        size: BIG as u32,
-                        ..Default::default()
-                    },
-                    genop::Arg::new(ArgType::Buffer, vec![4u8; 10]),
-                ],
-            })
+    let (mut c, h) = fake_agent(usize::MAX, |r| {
+        match (r.service.as_str(), r.method.as_str()) {
+            (_, "Capabilities") => ttrpc::Response::ok(&ext::CapabilitiesResponse {
+                supported: vec![ext::CAP_SHM.into()],
+            }),
+            (ext::EXT_SERVICE, "GenopShm") => {
+                let req = ext::ShmGenopRequest::decode(r.payload.clone()).unwrap();
+                assert_eq!(req.fds, 1);
+                let g = req.request.unwrap();
+                assert!(g.read_args[1].buf.is_empty() && g.write_args[0].buf.is_empty());
+                assert_eq!(g.write_args[1].buf.len(), 10);
+                let shm: Vec<(bool, u32, u64)> =
+                    req.shm.iter().map(|s| (s.write, s.index, s.len)).collect();
+                assert_eq!(shm, [(false, 1, BIG as u64), (true, 0, BIG as u64)]);
+                // The results are in place already: sizes only for shared ones.
+                ttrpc::Response::ok(&genop::Response {
+                    write_args: vec![
+                        genop::Arg {
+                            size: BIG as u32,
+                            ..Default::default()
+                        },
+                        genop::Arg::new(ArgType::Buffer, vec![4u8; 10]),
+                    ],
+                })
+            }
+            _ => echo(r),
         }
-        _ => echo(r),
     });
     let resp = c.genop(request()).unwrap();
     assert_eq!(resp.write_args[0].buf.len(), BIG);

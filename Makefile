@@ -5,7 +5,7 @@
 #                        install <dir>/{lib,include,lib/pkgconfig,bin,share/vaccel}
 #   make test            the whole test suite (cargo tests, C ABI test, examples vs the spec,
 #                        valgrind); needs ../shared beside the checkout for the spec data
-#   make run             the reference scenario end to end: vaccel-rpc-agent with the noop plugin,
+#   make run             the reference scenario end to end: vaccel-rpc-agent with the CPU plugin,
 #                        classify through libvaccel-rpc.so
 
 PREFIX  ?= /usr/local
@@ -81,10 +81,13 @@ test: stage lint
 	  bash tests/c/api/run.sh $(STAGE)
 	bash tests/run-examples.sh $(STAGE)
 	bash tests/run-examples-rpc.sh $(STAGE) $(STAGE)/bin/vaccel-rpc-agent $(STAGE)/lib/libvaccel-rpc.so
+	bash tests/run-cpu-plugin.sh $(STAGE)
 	$(CARGO) run --release -q -p vaccel-bench -- --quick --stage $(STAGE) > $(BUILD)/bench-smoke.md
+	$(CARGO) run --release -q -p vaccel-cpu-kernels --bin sgemm-bench -- --quick > $(BUILD)/sgemm-smoke.md
 
 bench: stage
 	$(CARGO) run --release -p vaccel-bench -- --stage $(STAGE)
+	$(CARGO) run --release -p vaccel-cpu-kernels --bin sgemm-bench
 
 clean:
 	$(CARGO) clean

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# The reference scenario end to end: vaccel-rpc-agent serving the noop plugin, and the classify
-# example forwarding its call through libvaccel-rpc.so.
+# The reference scenario end to end, with real acceleration: vaccel-rpc-agent serving the CPU
+# plugin (libvaccel-cpu.so: EfficientNet-Lite0 through ONNX Runtime), and the classify example
+# forwarding its call through libvaccel-rpc.so; then the agent is stopped.
 #
-# Usage: scripts/scenario.sh <install-or-stage-dir> [agent address]
+# Usage: scripts/scenario.sh <install-or-stage-dir> [agent address] [plugin]
+# The plugin defaults to libvaccel-cpu.so; libvaccel-noop.so gives upstream's dummy answers.
 # The address defaults to a unix socket in a temporary directory, so nothing else on the machine
 # can collide with it; pass e.g. tcp://127.0.0.1:65500 for the upstream page's exact setup.
 set -euo pipefail
 stage=$(cd "$1" && pwd)
 dir=$(mktemp -d)
 address=${2:-unix://$dir/agent.sock}
+plugin=${3:-libvaccel-cpu.so}
 
-"$stage/bin/vaccel-rpc-agent" -a "$address" --vaccel-config "plugins=$stage/lib/libvaccel-noop.so" \
+"$stage/bin/vaccel-rpc-agent" -a "$address" --vaccel-config "plugins=$stage/lib/$plugin" \
   2>"$dir/agent.log" &
 agent=$!
 trap 'kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null; rm -rf "$dir"' EXIT

@@ -10,6 +10,20 @@
 //!   so one session reaches models, kernels and user libraries alike.
 //!
 //! Every line is logged with the `[cpu] ` prefix (the exec ops keep their `[exec] ` one).
+//!
+//! # Why ONNX Runtime and not tract
+//!
+//! tract (pure Rust) would spare the run-time library, but it is not as fast here: on this
+//! project's 2-core x86-64 build machine EfficientNet-Lite0 takes about 28 ms per image with
+//! tract-onnx 0.23.9 and 12 ms with ONNX Runtime 1.32.0 through `ort` 2.0.0-rc.15 (the figures of
+//! `shared/assets/README.md`, single thread), and tract refuses the EfficientNet-Lite0 file unless
+//! told to ignore its declared output shapes. Measured inside this plugin on the same machine, idle
+//! (`VACCEL_LOG_LEVEL=4 VACCEL_PLUGINS=libvaccel-cpu.so classify example.jpg 20`, two intra-op
+//! threads): inference 9-12 ms and pre-processing (JPEG decode, resize, normalise) 9-13 ms per
+//! image; the first call loads the model in about 330 ms. So the plugin loads
+//! `libonnxruntime.so` dynamically (`ort`'s `load-dynamic`): the library comes from the PyPI
+//! `onnxruntime` wheel at install time, and a host without it gets `VACCEL_ENOTSUP` for the image
+//! ops while sgemm, minmax, the FPGA ops and exec keep working.
 
 mod image_ops;
 mod numeric;

@@ -19,7 +19,7 @@
 //! `shared/assets/README.md`, single thread), and tract refuses the EfficientNet-Lite0 file unless
 //! told to ignore its declared output shapes. Measured inside this plugin on the same machine, idle
 //! (`VACCEL_LOG_LEVEL=4 VACCEL_PLUGINS=libvaccel-cpu.so classify example.jpg 20`, two intra-op
-//! threads): inference 9-12 ms and pre-processing (JPEG decode, resize, normalise) 9-13 ms per
+//! threads): inference 9-16 ms (median 11.7) and pre-processing (JPEG decode, resize, normalise) 9-16 ms (median 9.9) per
 //! image; the first call loads the model in about 330 ms. So the plugin loads
 //! `libonnxruntime.so` dynamically (`ort`'s `load-dynamic`): the library comes from the PyPI
 //! `onnxruntime` wheel at install time, and a host without it gets `VACCEL_ENOTSUP` for the image

@@ -58,15 +58,8 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "/run/user/$(id -u)" 2> /dev/null || true
 
-PASSED=0
-FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-check() { # check <description> <command...>: passes when the command succeeds
-	local what="$1"
-	shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
+# shellcheck source=lib/report.sh
+source "$ROOT/tests/lib/report.sh"
 
 # The test client and the generated models.
 CLIENT="$WORK/image_client"
@@ -93,7 +86,7 @@ until [ -S "$SOCK" ]; do
 	fi
 	sleep 0.05
 done
-ok "agent listens on unix://$SOCK with libvaccel-cpu.so"
+pass "agent listens on unix://$SOCK with libvaccel-cpu.so"
 
 export VACCEL_PLUGINS="$STAGE/lib/libvaccel-rpc.so" VACCEL_RPC_ADDRESS="unix://$SOCK"
 
@@ -252,5 +245,4 @@ check "agent exits 0 on SIGTERM" [ $rc -eq 0 ]
 check "the agent logged each failure with its reason" \
 	bash -c "cat '$WORK/agent.out' '$WORK/agent.err' | grep -q 'not an image in a supported format' && cat '$WORK/agent.out' '$WORK/agent.err' | grep -q 'JPEG image is truncated'"
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+report_summary

@@ -53,6 +53,8 @@ set -euo pipefail
 
 # shellcheck source=lib/spec-blocks.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/spec-blocks.sh"
+# shellcheck source=lib/report.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/report.sh"
 
 export LC_ALL=C
 
@@ -116,22 +118,6 @@ for name in "${!LINKS[@]}"; do
 done
 mkdir -p "/run/user/$(id -u)" 2> /dev/null || true
 
-PASSED=0
-FAILED=0
-pass() {
-	echo "ok - $1"
-	PASSED=$((PASSED + 1))
-}
-fail() {
-	echo "FAIL - $1"
-	if [ -n "${2:-}" ] && [ -s "$2" ]; then
-		sed 's/^/#   /' "$2" | head -n 150
-	fi
-	FAILED=$((FAILED + 1))
-}
-skip() {
-	echo "skip - $1"
-}
 
 # --- the spec's blocks (tests/lib/spec-blocks.sh) -----------------------------
 
@@ -365,5 +351,4 @@ for ADDRESS in "tcp://127.0.0.1:1" "unix://$NOAGENT/missing.sock"; do
 	fi
 done
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+report_summary

@@ -72,6 +72,8 @@ set -euo pipefail
 
 # shellcheck source=lib/spec-blocks.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/spec-blocks.sh"
+# shellcheck source=lib/report.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/report.sh"
 
 export LC_ALL=C
 
@@ -152,27 +154,6 @@ done
 mkdir -p "/run/user/$UID_NUM" 2>/dev/null || true
 
 # --- reporting ---------------------------------------------------------------
-
-PASSED=0
-FAILED=0
-
-pass() {
-	echo "ok - $1"
-	PASSED=$((PASSED + 1))
-}
-
-# fail <title> <details file or empty>
-fail() {
-	echo "FAIL - $1"
-	if [ -n "${2:-}" ] && [ -s "$2" ]; then
-		sed 's/^/#   /' "$2"
-	fi
-	FAILED=$((FAILED + 1))
-}
-
-skip() {
-	echo "skip - $1"
-}
 
 # --- parsing the spec files --------------------------------------------------
 
@@ -415,5 +396,4 @@ else
 	fail "leftover entries in $RUNBASE after the whole suite" "$WORK/rundir.leftover"
 fi
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+report_summary

@@ -60,6 +60,8 @@ mkdir -p "/run/user/$(id -u)" 2> /dev/null || true
 
 # shellcheck source=lib/report.sh
 source "$ROOT/tests/lib/report.sh"
+# shellcheck source=lib/agent.sh
+source "$ROOT/tests/lib/agent.sh"
 
 # The test client and the generated models.
 CLIENT="$WORK/image_client"
@@ -79,7 +81,7 @@ SOCK="$WORK/agent.sock"
 AGENT_PID=$!
 deadline=$((SECONDS + AGENT_TIMEOUT))
 until [ -S "$SOCK" ]; do
-	if ! kill -0 "$AGENT_PID" 2> /dev/null || [ $SECONDS -ge $deadline ]; then
+	if ! alive "$AGENT_PID" || [ $SECONDS -ge $deadline ]; then
 		cat "$WORK/agent.err" >&2
 		echo "error: the agent did not start listening" >&2
 		exit 1
@@ -232,15 +234,8 @@ check "sgemm example: the same 512x512 result through the agent as locally" \
 	bash -c "[ $rc_rpc -eq 0 ] && [ $rc_local -eq 0 ] && [ -s '$WORK/sgemm-rpc.txt' ] && cmp -s '$WORK/sgemm-rpc.txt' '$WORK/sgemm-local.txt'"
 
 # --- shutdown
-kill -TERM "$AGENT_PID"
-deadline=$((SECONDS + AGENT_TIMEOUT))
-while kill -0 "$AGENT_PID" 2> /dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
-set +e
-wait "$AGENT_PID"
-rc=$?
-set -e
-AGENT_PID=""
-check "agent exits 0 on SIGTERM" [ $rc -eq 0 ]
+stop_agent
+check "agent exits 0 on SIGTERM" [ "$AGENT_RC" = 0 ]
 # The plugin logs through C stdio, flushed when the agent exits.
 check "the agent logged each failure with its reason" \
 	bash -c "cat '$WORK/agent.out' '$WORK/agent.err' | grep -q 'not an image in a supported format' && cat '$WORK/agent.out' '$WORK/agent.err' | grep -q 'JPEG image is truncated'"

@@ -55,6 +55,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/spec-blocks.sh"
 # shellcheck source=lib/report.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/report.sh"
+# shellcheck source=lib/agent.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/agent.sh"
 
 export LC_ALL=C
 
@@ -142,14 +144,6 @@ done
 
 # --- agents --------------------------------------------------------------------
 
-# alive <pid>: the process exists and is not a zombie (an exited child stays a
-# zombie until waited for, and kill -0 still succeeds on it).
-alive() {
-	local state
-	state="$(awk '{ print $3 }' "/proc/$1/stat" 2> /dev/null)" || return 1
-	[ -n "$state" ] && [ "$state" != Z ]
-}
-
 # The library's printf()s run in the agent: line-buffer its stdout when stdbuf
 # is there (otherwise they arrive at its exit, which is when they are checked).
 LINEBUF=()
@@ -199,24 +193,6 @@ start_agent() {
 		[ "$transport" = tcp ] || return 1
 	done
 	return 1
-}
-
-# stop_agent: SIGTERM, wait (bounded); sets AGENT_RC.
-stop_agent() {
-	AGENT_RC=0
-	kill -TERM "$AGENT_PID" 2> /dev/null || true
-	local deadline=$((SECONDS + AGENT_TIMEOUT))
-	while alive "$AGENT_PID" && [ "$SECONDS" -lt "$deadline" ]; do
-		sleep 0.05
-	done
-	local timed_out=0
-	if alive "$AGENT_PID"; then
-		kill -KILL "$AGENT_PID" 2> /dev/null || true
-		timed_out=1
-	fi
-	wait "$AGENT_PID" 2> /dev/null || AGENT_RC=$?
-	[ "$timed_out" = 0 ] || AGENT_RC="killed after ${AGENT_TIMEOUT}s"
-	AGENT_PID=""
 }
 
 # --- running -------------------------------------------------------------------

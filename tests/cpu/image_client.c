@@ -9,35 +9,12 @@
 // if given), `picture none` otherwise; then `no overrun` when the 64 bytes past the buffer are
 // untouched (`overrun` otherwise).
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <utils/fs.h>
 #include <vaccel.h>
-
-static int read_file(const char *path, unsigned char **data, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	size_t cap = 1 << 16, n = 0;
-	unsigned char *buf = malloc(cap);
-	for (;;) {
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		if (got == 0)
-			break;
-		n += got;
-	}
-	fclose(f);
-	*data = buf;
-	*size = n;
-	return 0;
-}
 
 int main(int argc, char *argv[])
 {
@@ -49,9 +26,9 @@ int main(int argc, char *argv[])
 	}
 	const char *op = argv[1];
 	size_t buflen = strtoull(argv[3], NULL, 10);
-	unsigned char *img = NULL;
+	void *img = NULL;
 	size_t img_size = 0;
-	if (read_file(argv[2], &img, &img_size) != 0) {
+	if (fs_file_read(argv[2], &img, &img_size) != 0) {
 		fprintf(stderr, "cannot read %s\n", argv[2]);
 		return 2;
 	}

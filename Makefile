@@ -17,29 +17,58 @@ RELEASE := $(CURDIR)/target/release
 
 PLUGINS := noop exec mbench rpc cpu
 
-# ONNX Runtime for libvaccel-cpu.so, taken from the PyPI wheel (the library is loaded at run
-# time, not linked): build/onnxruntime/libonnxruntime.so.$(ORT_VERSION).
+# The framework runtimes built into libvaccel-cpu.so (cargo features of vaccel-cpu): any of
+# torch tensorflow tflite; FRAMEWORKS= builds none (their ops then answer VACCEL_ENOTSUP).
+# torch links Debian's libtorch-dev (LIBTORCH=/usr); the others are loaded at run time.
+FRAMEWORKS ?= torch tensorflow tflite
+has = $(filter $(1),$(FRAMEWORKS))
+FEATURES := $(if $(strip $(FRAMEWORKS)),--features "$(addprefix vaccel-cpu/,$(FRAMEWORKS))")
+export LIBTORCH ?= /usr
+
+# Run-time libraries of libvaccel-cpu.so, taken from PyPI wheels (loaded at run time, not
+# linked): ONNX Runtime, TensorFlow's C API, LiteRT.
+PYTHON      ?= python3
+WHEELS      := $(BUILD)/wheels
 ORT_VERSION := 1.32.0
 ORT_DIR     := $(BUILD)/onnxruntime
 ORT_LIB     := $(ORT_DIR)/libonnxruntime.so.$(ORT_VERSION)
-PYTHON      ?= python3
+TF_VERSION  := 2.21.0
+TF_DIR      := $(BUILD)/tensorflow
+TF_LIB      := $(TF_DIR)/libtensorflow_cc.so.2
+LITERT_VERSION := 2.3.0
+LITERT_DIR  := $(BUILD)/litert
+LITERT_LIB  := $(LITERT_DIR)/libLiteRt.so
+RUNTIMES    := $(ORT_LIB) $(if $(call has,tensorflow),$(TF_LIB)) $(if $(call has,tflite),$(LITERT_LIB))
+PIP_DOWNLOAD = $(PYTHON) -m pip download -q --no-deps --only-binary=:all: --dest $(WHEELS)
 
-.PHONY: all rust examples stage install lint test run bench onnxruntime clean
+.PHONY: all rust runtimes examples stage install lint test run bench clean
 
 all: stage
 
 rust:
-	$(CARGO) build --release --workspace
+	$(CARGO) build --release --workspace $(FEATURES)
 
-onnxruntime: $(ORT_LIB)
+runtimes: $(RUNTIMES)
 
 $(ORT_LIB):
-	mkdir -p $(BUILD)/wheels $(ORT_DIR)
-	$(PYTHON) -m pip download -q --no-deps --only-binary=:all: --dest $(BUILD)/wheels onnxruntime==$(ORT_VERSION)
-	$(PYTHON) scripts/unpack-onnxruntime.py $(BUILD)/wheels $(ORT_VERSION) $(ORT_DIR)
+	$(PIP_DOWNLOAD) onnxruntime==$(ORT_VERSION)
+	$(PYTHON) scripts/unpack-wheel.py $(WHEELS) onnxruntime-$(ORT_VERSION) $(ORT_DIR) \
+	  onnxruntime/LICENSE onnxruntime/ThirdPartyNotices.txt \
+	  onnxruntime/capi/libonnxruntime.so.$(ORT_VERSION)
+
+$(TF_LIB):
+	$(PIP_DOWNLOAD) tensorflow-cpu==$(TF_VERSION)
+	$(PYTHON) scripts/unpack-wheel.py $(WHEELS) tensorflow_cpu-$(TF_VERSION) $(TF_DIR) \
+	  tensorflow/include/LICENSE tensorflow/libtensorflow_framework.so.2 \
+	  tensorflow/libtensorflow_cc.so.2
+
+$(LITERT_LIB):
+	$(PIP_DOWNLOAD) ai-edge-litert==$(LITERT_VERSION)
+	$(PYTHON) scripts/unpack-wheel.py $(WHEELS) ai_edge_litert-$(LITERT_VERSION) $(LITERT_DIR) \
+	  ai_edge_litert-$(LITERT_VERSION).dist-info/licenses/LICENSE ai_edge_litert/libLiteRt.so
 
 # The install tree, assembled under build/stage, also used by the tests.
-stage: rust $(ORT_LIB)
+stage: rust $(RUNTIMES)
 	mkdir -p $(STAGE)/lib/pkgconfig $(STAGE)/bin $(STAGE)/include $(STAGE)/share/vaccel
 	install -m 0755 $(RELEASE)/libvaccel.so $(STAGE)/lib/libvaccel.so.$(VERSION)
 	ln -sf libvaccel.so.$(VERSION) $(STAGE)/lib/libvaccel.so.0
@@ -51,6 +80,12 @@ stage: rust $(ORT_LIB)
 	ln -sf libonnxruntime.so.1 $(STAGE)/lib/libonnxruntime.so
 	mkdir -p $(STAGE)/share/doc/onnxruntime
 	cp $(ORT_DIR)/LICENSE $(ORT_DIR)/ThirdPartyNotices.txt $(STAGE)/share/doc/onnxruntime/
+	# TensorFlow (~850 MB) and LiteRT: hard links where the filesystem allows, not copies.
+	$(if $(call has,tensorflow),for f in libtensorflow_cc.so.2 libtensorflow_framework.so.2; do \
+	  ln -f $(TF_DIR)/$$f $(STAGE)/lib/$$f 2>/dev/null || cp $(TF_DIR)/$$f $(STAGE)/lib/$$f; done; \
+	  mkdir -p $(STAGE)/share/doc/tensorflow && cp $(TF_DIR)/LICENSE $(STAGE)/share/doc/tensorflow/)
+	$(if $(call has,tflite),install -m 0755 $(LITERT_LIB) $(STAGE)/lib/; \
+	  mkdir -p $(STAGE)/share/doc/litert && cp $(LITERT_DIR)/LICENSE $(STAGE)/share/doc/litert/)
 	cp -r include/. $(STAGE)/include/
 	cp -r data/images data/labels data/input data/models $(STAGE)/share/vaccel/
 	$(MAKE) -C examples LIBDIR=$(STAGE)/lib OUT=$(BUILD)/examples all
@@ -70,11 +105,11 @@ run: stage
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets $(FEATURES) -- -D warnings
 
 test: stage lint
-	$(CARGO) build --workspace
-	$(CARGO) test --workspace
+	$(CARGO) build --workspace $(FEATURES)
+	VACCEL_STAGE=$(STAGE) $(CARGO) test --workspace $(FEATURES)
 	bash tests/c/run-abi-test.sh
 	bash tests/c/api/run.sh $(STAGE)
 	TEST_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=1 --child-silent-after-fork=yes" \

@@ -210,7 +210,13 @@ pub const SLOG_FATAL: i32 = 128;
 pub const VACCEL_TF_FLOAT: u32 = 1;
 /// `enum vaccel_tflite_data_type` FLOAT32.
 pub const VACCEL_TFLITE_FLOAT32: u32 = 1;
-/// `enum vaccel_torch_data_type` FLOAT.
+/// `enum vaccel_torch_data_type` (spec §3.5): BYTE 1 ... FLOAT 7.
+pub const VACCEL_TORCH_BYTE: u32 = 1;
+pub const VACCEL_TORCH_CHAR: u32 = 2;
+pub const VACCEL_TORCH_SHORT: u32 = 3;
+pub const VACCEL_TORCH_INT: u32 = 4;
+pub const VACCEL_TORCH_LONG: u32 = 5;
+pub const VACCEL_TORCH_HALF: u32 = 6;
 pub const VACCEL_TORCH_FLOAT: u32 = 7;
 
 #[cfg(test)]

@@ -21,6 +21,8 @@
 //!   turned into an error code instead of unwinding into C;
 //! - small helpers to read C data ([`cstr`], [`slice()`], [`slice_mut`]), printf-compatible display
 //!   wrappers ([`fmt`]), [`snprintf`], and [`ProfRegion`] for a plugin's own profiling region;
+//! - [`tensor`]: the three framework tensor structs behind one trait, and output tensors
+//!   allocated with libc as the application's `vaccel_*_tensor_delete` expects;
 //! - [`test_stubs!`], test doubles of the imported libvaccel functions for unit tests of a plugin
 //!   crate (test builds only).
 
@@ -32,6 +34,7 @@ mod log;
 mod plugin;
 mod prof;
 pub use vaccel_abi::sig;
+pub mod tensor;
 mod testing;
 mod util;
 

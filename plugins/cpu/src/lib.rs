@@ -6,6 +6,8 @@
 //!   the defaults).
 //! - `blas_sgemm`, `minmax` and the four `fpga_*` ops are CPU implementations
 //!   (`vaccel-cpu-kernels`), sgemm on all cores.
+//! - The framework ops run real TorchScript, TensorFlow and TFLite models ([`frameworks`]), each
+//!   runtime behind a cargo feature (`torch`, `tensorflow`, `tflite`).
 //! - `exec` and `exec_with_resource` are the exec plugin's implementation (`vaccel-exec-ops`),
 //!   so one session reaches models, kernels and user libraries alike.
 //!
@@ -25,8 +27,10 @@
 //! `onnxruntime` wheel at install time, and a host without it gets `VACCEL_ENOTSUP` for the image
 //! ops while sgemm, minmax, the FPGA ops and exec keep working.
 
+mod frameworks;
 mod image_ops;
 mod numeric;
+mod resource;
 mod selfpath;
 
 use std::ffi::c_int;
@@ -56,6 +60,14 @@ vaccel_plugin::plugin! {
         FpgaParallel => numeric::fpga_parallel,
         FpgaMmult => numeric::fpga_mmult,
         Minmax => numeric::minmax,
+        TorchModelLoad => frameworks::torch::model_load,
+        TorchModelRun => frameworks::torch::model_run,
+        TfModelLoad => frameworks::tf::model_load,
+        TfModelUnload => frameworks::tf::model_unload,
+        TfModelRun => frameworks::tf::model_run,
+        TfliteModelLoad => frameworks::tflite::model_load,
+        TfliteModelUnload => frameworks::tflite::model_unload,
+        TfliteModelRun => frameworks::tflite::model_run,
     ],
 }
 
@@ -67,6 +79,10 @@ unsafe extern "C" fn resource_unregister(
     vaccel_plugin::guard("resource_unregister", || {
         // SAFETY: the core passes a live resource.
         unsafe { image_ops::forget_resource(res) };
+        // SAFETY: as above.
+        if let Some(r) = unsafe { res.as_ref() } {
+            frameworks::forget_resource(r.id);
+        }
         // SAFETY: forwarded from the core, which passes a live resource.
         unsafe { vaccel_exec_ops::resource_unregister(res, sess) }
     })
@@ -74,6 +90,7 @@ unsafe extern "C" fn resource_unregister(
 
 fn fini() -> c_int {
     image_ops::unload_all();
+    frameworks::unload_all();
     let rc = vaccel_exec_ops::fini();
     if rc != 0 { rc } else { VACCEL_OK }
 }

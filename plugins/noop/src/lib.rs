@@ -21,6 +21,7 @@ use vaccel_plugin::abi::{
     vaccel_tf_tensor, vaccel_tflite_tensor, vaccel_torch_buffer, vaccel_torch_tensor,
 };
 use vaccel_plugin::fmt::{Float, Ptr, Str};
+use vaccel_plugin::tensor::{Tensor, copy_tensor, dims, free_tensor, tensor_arrays};
 use vaccel_plugin::{cstr, debug, error, guard, slice, slice_mut, snprintf_raw};
 
 vaccel_plugin::plugin! {
@@ -412,145 +413,6 @@ macro_rules! tf_load_fn {
 tf_load_fn!(noop_tf_model_load, "tf_model_load");
 tf_load_fn!(noop_tf_model_unload, "tf_model_unload");
 
-/// A framework tensor type the noop `run` ops copy from inputs to outputs.
-trait Tensor: Sized {
-    /// The element type of `dims`.
-    type Dim: Copy + std::fmt::Display;
-    fn nr_dims(&self) -> i64;
-    fn dims(&self) -> *mut Self::Dim;
-    fn data(&self) -> *mut c_void;
-    fn size(&self) -> usize;
-    fn data_type(&self) -> u32;
-    /// A tensor with the given fields.
-    fn with(
-        data: *mut c_void,
-        size: usize,
-        owned: bool,
-        nr_dims: i64,
-        dims: *mut Self::Dim,
-        data_type: u32,
-    ) -> Self;
-}
-
-macro_rules! impl_tensor {
-    ($t:ty, $dim:ty, $nr:ty) => {
-        impl Tensor for $t {
-            type Dim = $dim;
-            fn nr_dims(&self) -> i64 {
-                i64::from(self.nr_dims)
-            }
-            fn dims(&self) -> *mut $dim {
-                self.dims
-            }
-            fn data(&self) -> *mut c_void {
-                self.data
-            }
-            fn size(&self) -> usize {
-                self.size
-            }
-            fn data_type(&self) -> u32 {
-                self.data_type
-            }
-            fn with(
-                data: *mut c_void,
-                size: usize,
-                owned: bool,
-                nr_dims: i64,
-                dims: *mut $dim,
-                data_type: u32,
-            ) -> Self {
-                Self {
-                    data,
-                    size,
-                    owned,
-                    nr_dims: nr_dims as $nr,
-                    dims,
-                    data_type,
-                }
-            }
-        }
-    };
-}
-
-impl_tensor!(vaccel_tf_tensor, i64, c_int);
-impl_tensor!(vaccel_tflite_tensor, i32, c_int);
-impl_tensor!(vaccel_torch_tensor, i64, i64);
-
-/// The dims of a tensor as a slice (empty when it has none).
-///
-/// # Safety
-/// `t.dims()` holds `t.nr_dims()` entries when non-NULL.
-unsafe fn dims<T: Tensor>(t: &T) -> &[T::Dim] {
-    let n = usize::try_from(t.nr_dims()).unwrap_or(0);
-    // SAFETY: the caller's contract; a NULL array reads as empty.
-    unsafe { slice(t.dims().cast_const(), n) }.unwrap_or(&[])
-}
-
-/// Copies `src` into a new tensor allocated with libc like the `*_tensor_allocate` helpers: the
-/// struct with `calloc`, `dims` and `data` with `malloc` at their exact sizes, `owned = true`.
-/// `None` if an allocation fails (nothing is leaked).
-///
-/// # Safety
-/// `src`'s `dims` and `data` hold `nr_dims` entries and `size` bytes when non-NULL.
-unsafe fn copy_tensor<T: Tensor>(src: &T) -> Option<*mut T> {
-    // SAFETY: the caller's contract.
-    let dims = unsafe { dims(src) };
-    let dims_bytes = std::mem::size_of_val(dims);
-    let data_size = if src.data().is_null() { 0 } else { src.size() };
-    // SAFETY: plain libc allocations, each freed below on failure or owned by the caller (who
-    // releases the tensor with the matching `*_tensor_delete`).
-    unsafe {
-        let t = libc::calloc(1, std::mem::size_of::<T>()).cast::<T>();
-        let new_dims = if dims_bytes > 0 {
-            libc::malloc(dims_bytes).cast::<T::Dim>()
-        } else {
-            ptr::null_mut()
-        };
-        let data = if data_size > 0 {
-            libc::malloc(data_size)
-        } else {
-            ptr::null_mut()
-        };
-        if t.is_null()
-            || (dims_bytes > 0 && new_dims.is_null())
-            || (data_size > 0 && data.is_null())
-        {
-            libc::free(t.cast());
-            libc::free(new_dims.cast());
-            libc::free(data);
-            return None;
-        }
-        if dims_bytes > 0 {
-            ptr::copy_nonoverlapping(dims.as_ptr(), new_dims, dims.len());
-        }
-        if data_size > 0 {
-            ptr::copy_nonoverlapping(src.data().cast::<u8>(), data.cast::<u8>(), data_size);
-        }
-        t.write(T::with(
-            data,
-            data_size,
-            true,
-            dims.len() as i64,
-            new_dims,
-            src.data_type(),
-        ));
-        Some(t)
-    }
-}
-
-/// Frees a tensor made by [`copy_tensor`].
-///
-/// # Safety
-/// `t` was returned by [`copy_tensor`] and is not used afterwards.
-unsafe fn free_tensor<T: Tensor>(t: *mut T) {
-    // SAFETY: all three allocations come from libc in `copy_tensor`.
-    unsafe {
-        libc::free((*t).dims().cast());
-        libc::free((*t).data());
-        libc::free(t.cast());
-    }
-}
-
 /// The noop `run` result: `outputs[i]` becomes a copy of `inputs[i]` (NULL when there is no
 /// such input). On allocation failure the outputs made so far are freed and set to NULL.
 ///
@@ -599,22 +461,6 @@ unsafe fn dump_tensor<T: Tensor>(t: &T, data_suffix: &str) {
         Ptr(t.data()),
         t.size()
     );
-}
-
-/// The tensor-pointer arrays of a `run` op; `None` if a non-empty one is NULL.
-///
-/// # Safety
-/// Each array is NULL or holds the given number of entries.
-unsafe fn tensor_arrays<'a, T>(
-    inputs: *const *mut T,
-    nr_inputs: c_int,
-    outputs: *mut *mut T,
-    nr_outputs: c_int,
-) -> Option<(&'a [*mut T], &'a mut [*mut T])> {
-    let nr_in = usize::try_from(nr_inputs).unwrap_or(0);
-    let nr_out = usize::try_from(nr_outputs).unwrap_or(0);
-    // SAFETY: the caller's contract.
-    unsafe { Some((slice(inputs, nr_in)?, slice_mut(outputs, nr_out)?)) }
 }
 
 /// A TF node as the run op prints it: `<name>:<id>`.

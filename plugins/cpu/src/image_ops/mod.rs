@@ -39,7 +39,6 @@ mod models;
 mod output;
 
 use std::ffi::{c_int, c_void};
-use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,12 +47,14 @@ use vaccel_plugin::abi::{
     VACCEL_EBACKEND, VACCEL_EINVAL, VACCEL_ENOENT, VACCEL_ENOTSUP, VACCEL_OK,
     VACCEL_RESOURCE_MODEL, vaccel_blob, vaccel_resource, vaccel_session,
 };
-use vaccel_plugin::{cstr, debug, error, guard, slice, slice_mut, snprintf};
+use vaccel_plugin::{debug, error, guard, slice, slice_mut, snprintf};
 
 use decode::{Detection, Keypoint, Map, NanodetLevel, NanodetParams};
 use input::{ImageError, Normalization};
 use models::{Key, Model, ModelError, Output, Source, Task};
 use output::Picture;
+
+use crate::resource::{blob_bytes, blob_name, blobs};
 
 type Sess = *mut vaccel_session;
 
@@ -216,17 +217,11 @@ unsafe fn model_for(task: Task, sess: Sess) -> Result<Arc<Model>, Failure> {
 unsafe fn resource_source(res: &vaccel_resource) -> Result<Source, ModelError> {
     let name = format!("resource {}", res.id);
     let bad = |m: &str| ModelError::Load(name.clone(), m.to_string());
-    // SAFETY: a live resource holds `nr_blobs` blob pointers.
-    let blobs = unsafe { slice(res.blobs.cast_const(), res.nr_blobs) }
-        .ok_or_else(|| bad("the resource has no blobs"))?;
-    // SAFETY: the blob pointers of a live resource are NULL or valid.
-    let blobs: Vec<&vaccel_blob> = blobs.iter().filter_map(|b| unsafe { b.as_ref() }).collect();
-    let blob_name = |b: &vaccel_blob| {
-        // SAFETY: a blob's name is NULL or a C string owned by the blob.
-        unsafe { cstr(b.name) }
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
+    // SAFETY: the caller's contract.
+    let blobs = unsafe { blobs(res) };
+    if blobs.is_empty() {
+        return Err(bad("the resource has no blobs"));
+    }
     let is_onnx = |b: &vaccel_blob| blob_name(b).to_ascii_lowercase().ends_with(".onnx");
     let model_blob = blobs
         .iter()
@@ -237,13 +232,9 @@ unsafe fn resource_source(res: &vaccel_resource) -> Result<Source, ModelError> {
                 .find(|b| !models::is_labels_file(&blob_name(b)))
         })
         .ok_or_else(|| bad("the resource has no model blob"))?;
-    // SAFETY: as above.
-    let model = unsafe { blob_bytes(model_blob) }.map_err(|e| bad(&e))?;
+    let model = blob_bytes(model_blob).map_err(|e| bad(&e))?;
     let labels = match blobs.iter().find(|b| models::is_labels_file(&blob_name(b))) {
-        // SAFETY: as above.
-        Some(b) => Some(parse_labels(
-            &unsafe { blob_bytes(b) }.map_err(|e| bad(&e))?,
-        )),
+        Some(b) => Some(parse_labels(&blob_bytes(b).map_err(|e| bad(&e))?)),
         None => None,
     };
     Ok(Source::Bytes {
@@ -251,23 +242,6 @@ unsafe fn resource_source(res: &vaccel_resource) -> Result<Source, ModelError> {
         name: format!("{name} ({})", blob_name(model_blob)),
         labels,
     })
-}
-
-/// A blob's contents: its data in memory, else its file.
-///
-/// # Safety
-/// `b` is a blob of a live resource.
-unsafe fn blob_bytes(b: &vaccel_blob) -> Result<Vec<u8>, String> {
-    if !b.data.is_null() && b.size > 0 {
-        // SAFETY: a blob's data holds `size` bytes while its resource lives.
-        return Ok(unsafe { std::slice::from_raw_parts(b.data, b.size) }.to_vec());
-    }
-    // SAFETY: a blob's path is NULL or a C string owned by the blob.
-    match unsafe { cstr(b.path) } {
-        Some(p) => std::fs::read(std::ffi::OsStr::from_bytes(p.to_bytes()))
-            .map_err(|e| format!("{}: {e}", p.to_string_lossy())),
-        None => Err("a blob has neither data nor a path".into()),
-    }
 }
 
 fn parse_labels(bytes: &[u8]) -> Vec<String> {

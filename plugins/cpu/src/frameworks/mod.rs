@@ -1,0 +1,154 @@
+//! The framework model ops: TorchScript through libtorch, TensorFlow SavedModels through the
+//! TensorFlow C API, TFLite flatbuffers through LiteRT.
+//!
+//! Each runtime sits behind a cargo feature of this crate (`torch`, `tensorflow`, `tflite`).
+//! A plugin built without one still registers its ops, which then answer `VACCEL_ENOTSUP` with
+//! a log line naming the feature, so a user sees why instead of "no plugin implements the op".
+//! All three live in `libvaccel-cpu.so` beside the image ops so that one session, and one agent
+//! (`--vaccel-config plugins=libvaccel-cpu.so`), reaches everything a user runs together.
+//!
+//! Models come from the MODEL resource passed to the op: its file (or in-memory blob) for
+//! TorchScript and TFLite, its directory for a SavedModel. A model is loaded once per resource
+//! by `*_model_load` (or the first `run`) and dropped by `*_model_unload`, by unregistering the
+//! resource, or when the plugin unloads.
+
+pub(crate) mod tf;
+pub(crate) mod tflite;
+pub(crate) mod torch;
+
+use std::collections::HashMap;
+use std::ffi::c_int;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use vaccel_plugin::abi::{
+    VACCEL_EINVAL, VACCEL_ENOTSUP, VACCEL_OK, VACCEL_RESOURCE_MODEL, vaccel_resource,
+    vaccel_session,
+};
+use vaccel_plugin::{error, guard};
+
+/// Why an op failed: its error code and what to log.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub code: c_int,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            code: VACCEL_EINVAL,
+            message: message.into(),
+        }
+    }
+
+    pub fn new(code: c_int, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The answer of an op whose runtime this build left out.
+    #[cfg_attr(
+        all(feature = "torch", feature = "tensorflow", feature = "tflite"),
+        allow(dead_code)
+    )]
+    pub fn not_built(feature: &str) -> Self {
+        Self::new(
+            VACCEL_ENOTSUP,
+            format!(
+                "this libvaccel-cpu.so was built without the `{feature}` feature \
+                 (rebuild it with `cargo build -p vaccel-cpu --features {feature}`)"
+            ),
+        )
+    }
+}
+
+/// Runs an op body, logging a failure with the op's name; no panic leaves.
+pub(crate) fn run(op: &str, body: impl FnOnce() -> Result<(), Failure>) -> c_int {
+    guard(op, || match body() {
+        Ok(()) => VACCEL_OK,
+        Err(f) => {
+            error!("[cpu] {op}: {}", f.message);
+            f.code
+        }
+    })
+}
+
+/// The session and MODEL resource an op was given.
+///
+/// # Safety
+/// `sess` and `res` are NULL or live objects from the core.
+pub(crate) unsafe fn session_and_model<'a>(
+    sess: *mut vaccel_session,
+    res: *mut vaccel_resource,
+) -> Result<(&'a vaccel_session, &'a vaccel_resource), Failure> {
+    // SAFETY: the caller's contract.
+    let (Some(sess), Some(res)) = (unsafe { sess.as_ref() }, unsafe { res.as_ref() }) else {
+        return Err(Failure::invalid("no session or no model resource given"));
+    };
+    if res.type_ != VACCEL_RESOURCE_MODEL {
+        return Err(Failure::invalid(format!(
+            "resource {} is not a MODEL resource",
+            res.id
+        )));
+    }
+    Ok((sess, res))
+}
+
+/// The models one runtime has loaded, by resource id.
+pub(crate) struct Loaded<T>(Mutex<Option<HashMap<i64, Arc<T>>>>);
+
+impl<T> Loaded<T> {
+    pub const fn new() -> Self {
+        Self(Mutex::new(None))
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut HashMap<i64, Arc<T>>) -> R) -> R {
+        let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        f(guard.get_or_insert_with(HashMap::new))
+    }
+
+    /// The model of `res`, loading it with `load` the first time.
+    pub fn get_or_load(
+        &self,
+        res: &vaccel_resource,
+        load: impl FnOnce() -> Result<T, Failure>,
+    ) -> Result<Arc<T>, Failure> {
+        if let Some(m) = self.with(|m| m.get(&res.id).cloned()) {
+            return Ok(m);
+        }
+        // Loading can take seconds: outside the lock, so other resources are not held up.
+        let model = Arc::new(load()?);
+        Ok(self.with(|m| m.entry(res.id).or_insert(model).clone()))
+    }
+
+    /// Drops the model of resource `id`; whether there was one.
+    pub fn forget(&self, id: i64) -> bool {
+        self.with(|m| m.remove(&id).is_some())
+    }
+
+    pub fn clear(&self) {
+        self.with(|m| m.clear());
+    }
+}
+
+/// Drops every model loaded from resource `id`.
+pub(crate) fn forget_resource(id: i64) {
+    torch::forget(id);
+    tf::forget(id);
+    tflite::forget(id);
+}
+
+/// Drops every loaded model (at plugin unload).
+pub(crate) fn unload_all() {
+    torch::unload_all();
+    tf::unload_all();
+    tflite::unload_all();
+}
+
+/// The number of elements of a tensor with `dims`, if every dim is >= 0 and it fits.
+pub(crate) fn element_count(dims: &[i64]) -> Option<usize> {
+    dims.iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?))
+}

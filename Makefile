@@ -110,6 +110,8 @@ lint:
 test: stage lint
 	$(CARGO) build --workspace $(FEATURES)
 	VACCEL_STAGE=$(STAGE) $(CARGO) test --workspace $(FEATURES)
+	# ... and the CPU plugin without its runtimes: their ops must answer ENOTSUP.
+	$(CARGO) test -p vaccel-cpu --lib
 	bash tests/c/run-abi-test.sh
 	bash tests/c/api/run.sh $(STAGE)
 	TEST_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=1 --child-silent-after-fork=yes" \

@@ -18,7 +18,9 @@
 use std::ffi::{CStr, CString, c_char, c_int, c_uchar, c_void};
 
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW, Symbol};
-use vaccel_abi::{self as abi, ArgType, OpType, vaccel_arg, vaccel_resource, vaccel_session};
+/// The C constants (op and data-type numbers, error codes) callers pass and compare with.
+pub use vaccel_abi as abi;
+use vaccel_abi::{ArgType, OpType, vaccel_arg, vaccel_resource, vaccel_session};
 
 /// A vAccel error code, or a failure to load the library.
 #[derive(Debug, thiserror::Error)]

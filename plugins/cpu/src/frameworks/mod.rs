@@ -152,3 +152,132 @@ pub(crate) fn element_count(dims: &[i64]) -> Option<usize> {
     dims.iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ptr;
+
+    use vaccel_plugin::abi::{VACCEL_EINVAL, VACCEL_RESOURCE_DATA, vaccel_tf_status};
+
+    use super::*;
+    use crate::test_stubs::take_log;
+
+    fn session() -> vaccel_session {
+        // SAFETY: the plugin reads plain fields only; all-zero is a valid session image.
+        unsafe { std::mem::zeroed() }
+    }
+
+    fn resource(type_: u32) -> vaccel_resource {
+        // SAFETY: as above; no blobs, no paths.
+        let mut r: vaccel_resource = unsafe { std::mem::zeroed() };
+        r.id = 77;
+        r.type_ = type_;
+        r
+    }
+
+    fn errors() -> Vec<String> {
+        take_log().into_iter().map(|(_, m)| m).collect()
+    }
+
+    #[test]
+    fn ops_check_their_session_and_resource() {
+        let mut sess = session();
+        let mut data = resource(VACCEL_RESOURCE_DATA);
+        // SAFETY: live local objects or NULL.
+        unsafe {
+            assert_eq!(
+                torch::model_load(ptr::null_mut(), ptr::null_mut()),
+                VACCEL_EINVAL
+            );
+            assert_eq!(tflite::model_load(&mut sess, &mut data), VACCEL_EINVAL);
+        }
+        let log = errors().join("\n");
+        assert!(log.contains("resource 77 is not a MODEL resource"), "{log}");
+    }
+
+    #[test]
+    fn tf_status_carries_the_failure() {
+        let mut sess = session();
+        let mut data = resource(VACCEL_RESOURCE_DATA);
+        let mut status = vaccel_tf_status {
+            code: 0,
+            message: ptr::null_mut(),
+        };
+        // SAFETY: live local objects; the message is libc memory freed below.
+        unsafe {
+            assert_eq!(
+                tf::model_load(&mut sess, &mut data, &mut status),
+                VACCEL_EINVAL
+            );
+            assert_ne!(status.code, 0);
+            let msg = std::ffi::CStr::from_ptr(status.message)
+                .to_string_lossy()
+                .into_owned();
+            assert!(msg.contains("not a MODEL resource"), "{msg}");
+            libc::free(status.message.cast());
+        }
+        errors();
+    }
+
+    /// Built without a runtime, its ops answer ENOTSUP and name the feature.
+    #[test]
+    fn runtimes_left_out_answer_enotsup_naming_the_feature() {
+        let mut sess = session();
+        let mut model = resource(VACCEL_RESOURCE_MODEL);
+        let mut expected = Vec::new();
+        // SAFETY: live local objects.
+        unsafe {
+            if cfg!(not(feature = "torch")) {
+                assert_eq!(torch::model_load(&mut sess, &mut model), VACCEL_ENOTSUP);
+                expected.push("`torch` feature");
+            }
+            if cfg!(not(feature = "tensorflow")) {
+                let rc = tf::model_load(&mut sess, &mut model, ptr::null_mut());
+                assert_eq!(rc, VACCEL_ENOTSUP);
+                expected.push("`tensorflow` feature");
+            }
+            if cfg!(not(feature = "tflite")) {
+                assert_eq!(tflite::model_load(&mut sess, &mut model), VACCEL_ENOTSUP);
+                expected.push("`tflite` feature");
+            }
+        }
+        let log = errors().join("\n");
+        for e in expected {
+            assert!(log.contains(e), "{log}");
+        }
+    }
+
+    #[test]
+    fn loaded_models_are_kept_per_resource_and_forgotten() {
+        let cache: Loaded<String> = Loaded::new();
+        let a = resource(VACCEL_RESOURCE_MODEL);
+        let mut loads = 0;
+        for _ in 0..3 {
+            let m = cache
+                .get_or_load(&a, || {
+                    loads += 1;
+                    Ok("model".to_owned())
+                })
+                .unwrap();
+            assert_eq!(*m, "model");
+        }
+        assert_eq!(loads, 1);
+        let mut b = resource(VACCEL_RESOURCE_MODEL);
+        b.id = 78;
+        let e = cache
+            .get_or_load(&b, || Err(Failure::invalid("x")))
+            .unwrap_err();
+        assert_eq!(e.code, VACCEL_EINVAL);
+        assert!(cache.forget(77));
+        assert!(!cache.forget(77));
+    }
+
+    #[test]
+    fn element_counts() {
+        assert_eq!(element_count(&[]), Some(1));
+        assert_eq!(element_count(&[2, 0, 3]), Some(0));
+        assert_eq!(element_count(&[2, 3, 4]), Some(24));
+        assert_eq!(element_count(&[-1, 3]), None);
+        assert_eq!(element_count(&[i64::MAX, i64::MAX]), None);
+    }
+}

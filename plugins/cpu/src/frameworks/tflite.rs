@@ -686,3 +686,46 @@ mod imp {
         MODELS.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::custom_ops;
+
+    const FACE: &[u8] =
+        include_bytes!("../../../../tests/data/tflite/face_detection_short_range.tflite");
+
+    #[test]
+    fn a_builtin_model_has_no_custom_ops() {
+        assert_eq!(custom_ops(FACE), Some(vec![]));
+    }
+
+    #[test]
+    fn flex_ops_are_named() {
+        let lstm2 = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/assets/models/vaccel-samples/tf/lstm2.tflite");
+        let bytes = std::fs::read(&lstm2).expect("../shared/assets beside the checkout");
+        let ops = custom_ops(&bytes).unwrap();
+        for op in [
+            "FlexTensorListReserve",
+            "FlexTensorListSetItem",
+            "FlexTensorListStack",
+        ] {
+            assert!(ops.iter().any(|o| o == op), "{ops:?}");
+        }
+    }
+
+    #[test]
+    fn not_a_model_and_damaged_models_never_panic() {
+        assert_eq!(custom_ops(b""), None);
+        assert_eq!(custom_ops(b"\xff\xd8\xff\xe0 a JPEG"), None);
+        // Every prefix, and the model with bytes flipped across the header: a result or None.
+        for n in (0..FACE.len()).step_by(97) {
+            let _ = custom_ops(&FACE[..n]);
+        }
+        let mut damaged = FACE.to_vec();
+        for i in (0..512).chain((0..damaged.len()).step_by(1009)) {
+            damaged[i] ^= 0xa5;
+            let _ = custom_ops(&damaged);
+        }
+    }
+}

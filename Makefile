@@ -46,6 +46,8 @@ PIP_DOWNLOAD = $(PYTHON) -m pip download -q --no-deps --only-binary=:all: --dest
 all: stage
 
 rust:
+	$(if $(call has,torch),@[ -f "$(LIBTORCH)/include/torch/script.h" ] || { echo \
+	  "libtorch not found under LIBTORCH=$(LIBTORCH): apt-get install libtorch-dev (or build without it: FRAMEWORKS=\"tensorflow tflite\")" >&2; exit 1; })
 	$(CARGO) build --release --workspace $(FEATURES)
 
 runtimes: $(RUNTIMES)
@@ -118,7 +120,7 @@ test: stage lint
 	  bash tests/c/api/run.sh $(STAGE)
 	bash tests/run-examples.sh $(STAGE)
 	bash tests/run-examples-rpc.sh $(STAGE) $(STAGE)/bin/vaccel-rpc-agent $(STAGE)/lib/libvaccel-rpc.so
-	bash tests/run-cpu-plugin.sh $(STAGE)
+	FRAMEWORKS="$(FRAMEWORKS)" bash tests/run-cpu-plugin.sh $(STAGE)
 	$(CARGO) run --release -q -p vaccel-bench -- --quick --stage $(STAGE) > $(BUILD)/bench-smoke.md
 	$(CARGO) run --release -q -p vaccel-cpu-kernels --bin sgemm-bench -- --quick > $(BUILD)/sgemm-smoke.md
 

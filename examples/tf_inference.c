@@ -7,7 +7,14 @@
  * `serving_default_data` (id 0) and one output from node `PartitionedCall`
  * (id 0), then unloads it, printing the three TF statuses.
  *
- * Usage: tf_inference <image_file> <model_dir> <labels_file> [iterations]
+ * Usage: tf_inference <image_file> <model_dir> <labels_file> [iterations
+ *                     [<in_node> <out_node> <dims>]]
+ *
+ * The optional trailing arguments run a model with other node names (output
+ * index 0 of each) and a float input of other dims (comma-separated, e.g.
+ * `1,30` for the lstm2 SavedModel: serving_default_input_1,
+ * StatefulPartitionedCall). An input that is not 224x224x3 holds k % 20 for
+ * element k; the first output values are then printed as well.
  */
 #include "common.h"
 #include "inference_common.h"
@@ -16,7 +23,32 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <vaccel.h>
+
+enum { MAX_DIMS = 8 };
+
+/* "1,30" -> {1, 30}; the number of dims, or -1 if malformed. */
+static int parse_dims(const char *text, int64_t *dims)
+{
+	int n = 0;
+	const char *p = text;
+
+	while (*p != '\0') {
+		char *end;
+		long long v = strtoll(p, &end, 10);
+
+		if (end == p || v < 1 || n == MAX_DIMS)
+			return -1;
+		dims[n++] = (int64_t)v;
+		if (*end == ',')
+			end++;
+		else if (*end != '\0')
+			return -1;
+		p = end;
+	}
+	return n;
+}
 
 static void print_status(const char *what,
 			 const struct vaccel_tf_status *status)
@@ -43,8 +75,12 @@ int main(int argc, char *argv[])
 	bool loaded = false;
 	float *input_data = NULL;
 	size_t input_size = 0;
-	const int64_t dims[] = { 1, INFERENCE_IMG_DIM, INFERENCE_IMG_DIM,
-				 INFERENCE_IMG_CHANNELS };
+	int64_t dims[MAX_DIMS] = { 1, INFERENCE_IMG_DIM, INFERENCE_IMG_DIM,
+				   INFERENCE_IMG_CHANNELS };
+	int nr_dims = 4;
+	const char *in_name = "serving_default_data";
+	const char *out_name = "PartitionedCall";
+	bool custom = false;
 	struct vaccel_session sess = { .id = 0 };
 	struct vaccel_resource model = { .id = 0 };
 	struct vaccel_tf_status status = { .code = 0, .message = NULL };
@@ -53,18 +89,37 @@ int main(int argc, char *argv[])
 	struct vaccel_tf_tensor *in = NULL;
 	struct vaccel_tf_tensor *out = NULL;
 
-	if (argc < 4 || argc > 5 ||
-	    (argc == 5 && parse_iterations(argv[4], &iterations) != 0)) {
+	if (argc == 8) {
+		custom = true;
+		in_name = argv[5];
+		out_name = argv[6];
+		nr_dims = parse_dims(argv[7], dims);
+	}
+	if (argc < 4 || argc == 6 || argc == 7 || argc > 8 || nr_dims < 1 ||
+	    (argc >= 5 && parse_iterations(argv[4], &iterations) != 0)) {
 		fprintf(stderr,
-			"Usage: %s <image_file> <model_dir> <labels_file> [iterations]\n",
+			"Usage: %s <image_file> <model_dir> <labels_file> [iterations [<in_node> <out_node> <dims>]]\n",
 			argv[0]);
 		return VACCEL_EINVAL;
 	}
 
-	ret = inference_input_new(argv[1], false, &input_data, &input_size);
-	if (ret != VACCEL_OK) {
-		fprintf(stderr, "Could not prepare input\n");
-		return ret;
+	size_t nr_elems = 1;
+	for (int d = 0; d < nr_dims; d++)
+		nr_elems *= (size_t)dims[d];
+	if (nr_elems == INFERENCE_NR_ELEMS) {
+		ret = inference_input_new(argv[1], false, &input_data,
+					  &input_size);
+		if (ret != VACCEL_OK) {
+			fprintf(stderr, "Could not prepare input\n");
+			return ret;
+		}
+	} else {
+		input_data = malloc(nr_elems * sizeof(*input_data));
+		if (input_data == NULL)
+			return VACCEL_ENOMEM;
+		for (size_t k = 0; k < nr_elems; k++)
+			input_data[k] = (float)(k % 20);
+		input_size = nr_elems * sizeof(*input_data);
 	}
 
 	ret = vaccel_resource_init(&model, argv[2], VACCEL_RESOURCE_MODEL);
@@ -97,13 +152,13 @@ int main(int argc, char *argv[])
 	print_status("load", &status);
 	status_clear(&status);
 
-	if ((ret = vaccel_tf_node_init(&in_node, "serving_default_data", 0)) ||
-	    (ret = vaccel_tf_node_init(&out_node, "PartitionedCall", 0))) {
+	if ((ret = vaccel_tf_node_init(&in_node, in_name, 0)) ||
+	    (ret = vaccel_tf_node_init(&out_node, out_name, 0))) {
 		fprintf(stderr, "Could not initialize graph nodes\n");
 		goto release_tensors;
 	}
 
-	ret = vaccel_tf_tensor_new(&in, 4, dims, VACCEL_TF_FLOAT);
+	ret = vaccel_tf_tensor_new(&in, nr_dims, dims, VACCEL_TF_FLOAT);
 	if (ret != VACCEL_OK) {
 		fprintf(stderr, "Could not create input tensor\n");
 		goto release_tensors;
@@ -139,6 +194,15 @@ int main(int argc, char *argv[])
 	}
 	printf("Output tensor => type:%d nr_dims:%d size:%zuB\n",
 	       (int)out->data_type, out->nr_dims, out->size);
+	if (custom && out->data_type == VACCEL_TF_FLOAT) {
+		const float *v = out->data;
+		size_t n = out->size / sizeof(float);
+
+		printf("Output values:");
+		for (size_t k = 0; k < n && k < 4; k++)
+			printf(" %.8g", (double)v[k]);
+		printf("\n");
+	}
 
 	ret = inference_print_prediction(argv[3], out->data,
 					 out->size / sizeof(float));

@@ -25,9 +25,17 @@
 #              (or truncated text), and the agent keeps serving;
 #   examples:  `classify` prints the banana line; `sgemm` writes the same matrix through
 #              the agent as with the plugin loaded locally;
+#   framework examples (built here with stb image decoding, /usr/include/stb from Debian's
+#              libstb-dev; skipped without it or without the runtimes in the plugin):
+#              torch_inference (EfficientNet-Lite0 TorchScript: banana; cnn_trace.pt: a
+#              [1,10] output), tf_inference (the lstm2 SavedModel with its node names: the
+#              assets README's first values; the default image node names: EINVAL),
+#              tflite_inference (MediaPipe pose detector: a [1,2254,12] output; lstm2.tflite:
+#              ENOTSUP, Flex ops named in the log);
 #   agent:     exits 0 on SIGTERM.
 #
 # Environment: SHARED (directory holding assets/; default ../shared beside the repository),
+# FRAMEWORKS (the runtimes built into the plugin, as make's variable; default all three),
 # TIMEOUT (seconds per client run, default 120), AGENT_TIMEOUT (seconds to wait for the agent,
 # default 30), KEEP_WORK=1 to keep the scratch directory.
 
@@ -44,6 +52,7 @@ SHARED="${SHARED:-$ROOT/../shared}"
 ASSETS="$SHARED/assets"
 TIMEOUT="${TIMEOUT:-120}"
 AGENT_TIMEOUT="${AGENT_TIMEOUT:-30}"
+FRAMEWORKS="${FRAMEWORKS-torch tensorflow tflite}"
 [ -d "$ASSETS/images" ] || { echo "error: no assets under SHARED=$SHARED" >&2; exit 2; }
 IMG="$ASSETS/images"
 
@@ -233,11 +242,71 @@ set -e
 check "sgemm example: the same 512x512 result through the agent as locally" \
 	bash -c "[ $rc_rpc -eq 0 ] && [ $rc_local -eq 0 ] && [ -s '$WORK/sgemm-rpc.txt' ] && cmp -s '$WORK/sgemm-rpc.txt' '$WORK/sgemm-local.txt'"
 
+# --- the framework examples through the agent, with real models
+frameworks_built() { [[ " $FRAMEWORKS " == *" $1 "* ]]; }
+has_lines() { # <file> <text>...: each text on some line of the output
+	local f=$1
+	shift
+	for l; do grep -qF -- "$l" "$WORK/$f" || return 1; done
+}
+if [ ! -f /usr/include/stb/stb_image.h ]; then
+	skip "framework examples: /usr/include/stb/stb_image.h missing (Debian libstb-dev)"
+else
+	for p in torch_inference tf_inference tflite_inference; do
+		cc -std=gnu11 -O2 -Wall -Wextra -Werror -DUSE_STB_IMAGE -I"$STAGE/include" \
+			"$ROOT/examples/$p.c" "$ROOT/examples/inference_common.c" \
+			-L"$STAGE/lib" -lvaccel -lm -Wl,-rpath,"$STAGE/lib" -o "$WORK/$p"
+	done
+	M="$ASSETS/models"
+	LABELS="$ASSETS/labels/imagenet.txt"
+	example() { # <name> <program> <args...>: output and exit code in $WORK/<name>
+		local name=$1
+		shift
+		set +e
+		timeout "$TIMEOUT" "$WORK/$@" > "$WORK/$name" 2>&1
+		echo "rc $?" >> "$WORK/$name"
+		set -e
+	}
+	if ! frameworks_built torch; then
+		skip "framework examples: torch not in FRAMEWORKS"
+	else
+		example ex-torch-effnet torch_inference "$IMG/example.jpg" "$M/efficientnet-lite0.torchscript.pt" "$LABELS"
+		check "torch_inference EfficientNet-Lite0: [1,1000] float output, 'Prediction: banana'" \
+			has_lines ex-torch-effnet "Output tensor => type:7 nr_dims:2 size:4000B" "Prediction: banana" "rc 0"
+		example ex-torch-cnn torch_inference "$IMG/example.jpg" "$M/vaccel-samples/torch/cnn_trace.pt" "$LABELS"
+		check "torch_inference cnn_trace.pt: a [1,10] float output" \
+			has_lines ex-torch-cnn "Output tensor => type:7 nr_dims:2 size:40B" "rc 0"
+	fi
+	if ! frameworks_built tensorflow; then
+		skip "framework examples: tensorflow not in FRAMEWORKS"
+	else
+		example ex-tf-lstm2 tf_inference "$IMG/example.jpg" "$M/vaccel-samples/tf/lstm2" "$LABELS" 1 \
+			serving_default_input_1 StatefulPartitionedCall 1,30
+		check "tf_inference lstm2 SavedModel: [1,30,61] output starting 0.01647029 0.016285714 0.016371408 0.016390583" \
+			has_lines ex-tf-lstm2 "Session load status => code:0" "Output tensor => type:1 nr_dims:3 size:7320B" \
+			"Output values: 0.016470291 0.016285714 0.016371408 0.016390583" "rc 0"
+		example ex-tf-nodes tf_inference "$IMG/example.jpg" "$M/vaccel-samples/tf/lstm2" "$LABELS"
+		check "tf_inference lstm2 with the default image node names: EINVAL (22)" has ex-tf-nodes "rc 22"
+	fi
+	if ! frameworks_built tflite; then
+		skip "framework examples: tflite not in FRAMEWORKS"
+	else
+		example ex-tflite-pose tflite_inference "$IMG/example.jpg" "$ROOT/tests/data/tflite/pose_detection.tflite" "$LABELS"
+		check "tflite_inference MediaPipe pose detector: [1,2254,12] float output" \
+			has_lines ex-tflite-pose "Session run status: 0" "Output tensor => type:1 nr_dims:3 size:108192B" "rc 0"
+		example ex-tflite-flex tflite_inference "$IMG/example.jpg" "$M/vaccel-samples/tf/lstm2.tflite" "$LABELS"
+		check "tflite_inference lstm2.tflite (Flex ops): ENOTSUP (95)" has ex-tflite-flex "rc 95"
+	fi
+fi
+
 # --- shutdown
 stop_agent
 check "agent exits 0 on SIGTERM" [ "$AGENT_RC" = 0 ]
 # The plugin logs through C stdio, flushed when the agent exits.
 check "the agent logged each failure with its reason" \
 	bash -c "cat '$WORK/agent.out' '$WORK/agent.err' | grep -q 'not an image in a supported format' && cat '$WORK/agent.out' '$WORK/agent.err' | grep -q 'JPEG image is truncated'"
+if [ -f "$WORK/ex-tflite-flex" ]; then
+	check "the agent named lstm2.tflite's Flex ops" grep -q 'needs Select TensorFlow (Flex) ops \["FlexTensorList' "$WORK/agent.out"
+fi
 
 report_summary

@@ -149,6 +149,8 @@ done
 LINEBUF=()
 command -v stdbuf > /dev/null 2>&1 && LINEBUF=(stdbuf -oL -eL)
 
+MYTESTLIB_SHA256="$(sha256sum "$STAGE/lib/libmytestlib.so" | cut -d' ' -f1)"
+
 # start_agent <plugin> <transport> <label>: starts the agent in the background,
 # sets AGENT_PID, ADDRESS and SOCK (the unix socket path, or empty), and waits
 # until it accepts connections. Returns non-zero if it never does.
@@ -157,6 +159,10 @@ start_agent() {
 	local -a envv=(PATH="$PATH" HOME="${HOME:-/}" LANG=C VACCEL_BOOTSTRAP_ENABLED=0
 		LD_LIBRARY_PATH="$STAGE/lib")
 	[ "$plugin" = exec ] && envv+=(VACCEL_EXEC_DLCLOSE_ENABLED=1)
+	# The agent refuses exec unless its policy admits the library: the examples' one, by path
+	# (exec) and by content (exec_with_resource registers it), and mbench's `mbench` (a name the
+	# mbench plugin's exec interprets itself).
+	envv+=("VACCEL_RPC_AGENT_CONFIG=exec_allow=$STAGE/lib/libmytestlib.so,exec_allow=sha256:$MYTESTLIB_SHA256,exec_allow=mbench:mbench")
 	mkdir -p "$dir"
 	for tries in 1 2 3 4 5; do
 		if [ "$transport" = unix ]; then

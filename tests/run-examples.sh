@@ -193,7 +193,7 @@ split_expected() {
 
 rundir_listing() {
 	if [ -d "$RUNBASE" ]; then
-		(cd "$RUNBASE" && find . -mindepth 1 -maxdepth 1 -print | sort)
+		(cd "$RUNBASE" && find . -mindepth 1 -maxdepth 1 -print 2> /dev/null | sort)
 	fi
 }
 

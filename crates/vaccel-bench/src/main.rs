@@ -291,6 +291,8 @@ impl Agent {
             .env("VACCEL_PLUGINS", lib.join("libvaccel-noop.so"))
             .env("VACCEL_LOG_LEVEL", "1")
             .env("RUST_LOG", "info")
+            // The throughput rows run EXEC genops (the noop plugin loads nothing).
+            .env("VACCEL_RPC_AGENT_CONFIG", "exec_allow=*")
             .env_remove("VACCEL_BOOTSTRAP_ENABLED")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -504,6 +504,8 @@ fn run_on(
     let t = monotonic_ns();
     let mut w: Vec<vaccel_arg> = write.iter_mut().map(raw).collect();
     agent.record(sid, "write_args", t);
+    // SAFETY: each argument points into memory this function owns for its stated size.
+    unsafe { check_exec_policy(agent, &r) }?;
     crate::log::info!("session:{sid} Genop");
     let t = monotonic_ns();
     // SAFETY: every argument points into memory owned by this function (the frame buffer, owned
@@ -534,6 +536,75 @@ fn run_on(
     let segments = response_segments(outputs);
     agent.record(sid, "resp_write_args", t);
     Ok(segments)
+}
+
+/// The bytes of a genop argument (empty for a NULL one).
+///
+/// # Safety
+/// `a.buf` is NULL or readable for `a.size` bytes.
+unsafe fn arg_bytes(a: &vaccel_arg) -> &[u8] {
+    if a.buf.is_null() {
+        return &[];
+    }
+    // SAFETY: the caller's contract.
+    unsafe { std::slice::from_raw_parts(a.buf.cast::<u8>(), a.size) }
+}
+
+/// A genop string argument: its bytes before the terminating NUL (`None` without one, which
+/// libvaccel refuses too).
+fn arg_text(b: &[u8]) -> Option<String> {
+    let end = b.iter().position(|&c| c == 0)?;
+    Some(String::from_utf8_lossy(&b[..end]).into_owned())
+}
+
+/// Applies the agent's exec policy to a genop whose op is `exec` or `exec_with_resource`
+/// (their layouts, spec §16: a `uint8` op, the library path or an `int64` resource id, the
+/// symbol, then the user's arguments). An exec whose arguments cannot be read this way is
+/// refused here as well (libvaccel would refuse it anyway), so nothing unchecked reaches it.
+///
+/// # Safety
+/// Each argument's buffer is NULL or readable for its size.
+unsafe fn check_exec_policy(agent: &Agent, read: &[vaccel_arg]) -> Result<(), Status> {
+    // SAFETY: the caller's contract.
+    let bytes: Vec<&[u8]> = read
+        .iter()
+        .take(3)
+        .map(|a| unsafe { arg_bytes(a) })
+        .collect();
+    let Some(&op) = bytes.first().and_then(|b| b.first()) else {
+        return Ok(());
+    };
+    let op = u32::from(op);
+    let exec = vaccel::abi::OpType::Exec as u32;
+    let with_resource = vaccel::abi::OpType::ExecWithResource as u32;
+    if op != exec && op != with_resource {
+        return Ok(());
+    }
+    let malformed = || {
+        crate::policy::denied(
+            vaccel::abi::VACCEL_EPERM,
+            "exec refused: its library and symbol arguments are malformed".to_owned(),
+        )
+    };
+    let symbol = bytes
+        .get(2)
+        .and_then(|b| arg_text(b))
+        .ok_or_else(malformed)?;
+    if op == exec {
+        let library = bytes
+            .get(1)
+            .and_then(|b| arg_text(b))
+            .ok_or_else(malformed)?;
+        agent.policy.check_exec(&library, &symbol)
+    } else {
+        let id = bytes
+            .get(1)
+            .and_then(|b| <[u8; 8]>::try_from(*b).ok())
+            .map(i64::from_ne_bytes)
+            .ok_or_else(malformed)?;
+        let library = agent.resource_library(id)?;
+        agent.policy.check_exec_with_resource(&library, &symbol)
+    }
 }
 
 fn varint(mut v: u64, out: &mut Vec<u8>) {

@@ -25,6 +25,9 @@ use std::os::unix::net::UnixStream;
 use tokio::net::{TcpListener, UnixListener};
 use vaccel_rpc_proto::Address;
 
+use crate::log::warning;
+use crate::policy::Policy;
+
 /// A bound listener.
 pub enum Listener {
     Tcp(TcpListener),
@@ -32,13 +35,16 @@ pub enum Listener {
     Unix {
         listener: UnixListener,
         path: Option<PathBuf>,
+        /// Peer uids admitted (`None`: all).
+        allow_uids: Option<Vec<u32>>,
     },
     Vsock(vsock::VsockListener),
 }
 
 impl Listener {
-    /// Binds `address`. Must run inside the tokio runtime.
-    pub fn bind(address: &Address) -> io::Result<Listener> {
+    /// Binds `address` under `policy` (the mode of a unix socket file, the peer uids a unix
+    /// listener admits). Must run inside the tokio runtime.
+    pub fn bind(address: &Address, policy: &Policy) -> io::Result<Listener> {
         match address {
             Address::Tcp { .. } => {
                 let addrs = address.socket_addrs()?;
@@ -63,12 +69,12 @@ impl Listener {
                 }
                 Err(last.unwrap_or_else(|| io::Error::other("no address to bind")))
             }
-            Address::Unix(path) => bind_unix_path(path),
+            Address::Unix(path) => bind_unix_path(path, policy),
             Address::HybridVsock { .. } => {
                 let path = address
                     .hybrid_vsock_listener_path()
                     .ok_or_else(|| io::Error::other("no hybrid vsock path"))?;
-                bind_unix_path(&path)
+                bind_unix_path(&path, policy)
             }
             Address::UnixAbstract(name) => {
                 use std::os::linux::net::SocketAddrExt;
@@ -78,6 +84,7 @@ impl Listener {
                 Ok(Listener::Unix {
                     listener: UnixListener::from_std(std)?,
                     path: None,
+                    allow_uids: policy.allow_uids.clone(),
                 })
             }
             Address::Vsock { port, .. } => Ok(Listener::Vsock(vsock::VsockListener::bind(*port)?)),
@@ -104,13 +111,27 @@ impl Listener {
                 s.set_nonblocking(false)?;
                 Ok((UnixStream::from(OwnedFd::from(s)), peer.to_string()))
             }
-            Listener::Unix { listener, .. } => {
+            Listener::Unix {
+                listener,
+                allow_uids,
+                ..
+            } => loop {
                 let (s, _) = listener.accept().await?;
                 let peer = peer_description(&s);
+                if let Some(allowed) = allow_uids {
+                    let uid = s.peer_cred().map(|c| c.uid()).ok();
+                    if !uid.is_some_and(|u| allowed.contains(&u)) {
+                        warning!(
+                            "Refused {peer} (uid {}): not in the agent's allow_uid list",
+                            uid.map_or_else(|| "unknown".to_owned(), |u| u.to_string())
+                        );
+                        continue;
+                    }
+                }
                 let s = s.into_std()?;
                 s.set_nonblocking(false)?;
-                Ok((s, peer))
-            }
+                return Ok((s, peer));
+            },
             Listener::Vsock(l) => {
                 let (s, cid, port) = l.accept().await?;
                 let s = s.into_std()?;
@@ -131,24 +152,35 @@ impl Listener {
     }
 }
 
-/// `unix pid <pid>` from SO_PEERCRED, or `unix` when unavailable.
+/// `unix pid <pid> uid <uid>` from SO_PEERCRED, or `unix` when unavailable.
 fn peer_description(s: &tokio::net::UnixStream) -> String {
     match s.peer_cred() {
         Ok(c) => match c.pid() {
-            Some(pid) => format!("unix pid {pid}"),
-            None => "unix".to_owned(),
+            Some(pid) => format!("unix pid {pid} uid {}", c.uid()),
+            None => format!("unix uid {}", c.uid()),
         },
         Err(_) => "unix".to_owned(),
     }
 }
 
-/// Binds a unix socket at `path`, first removing a stale socket file there.
-fn bind_unix_path(path: &Path) -> io::Result<Listener> {
+/// Binds a unix socket at `path` with the policy's file mode, first removing a stale socket
+/// file there. The mode is in place before the socket accepts anything: the file is created
+/// under a umask that leaves at most the owner's bits, then set to the mode.
+fn bind_unix_path(path: &Path, policy: &Policy) -> io::Result<Listener> {
+    use std::os::unix::fs::PermissionsExt;
     remove_stale_socket(path)?;
-    let listener = UnixListener::bind(path)?;
+    // SAFETY: umask only swaps the process's file-creation mask; the agent binds before it
+    // starts any thread that creates files.
+    let old = unsafe { libc::umask(0o077) };
+    let bound = UnixListener::bind(path);
+    // SAFETY: as above, restoring the previous mask.
+    unsafe { libc::umask(old) };
+    let listener = bound?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(policy.unix_mode))?;
     Ok(Listener::Unix {
         listener,
         path: Some(path.to_owned()),
+        allow_uids: policy.allow_uids.clone(),
     })
 }
 

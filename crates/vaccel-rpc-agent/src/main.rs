@@ -10,6 +10,8 @@
 //! - [`server`]: per-connection framing, concurrent dispatch, answers to bad input (§2);
 //! - [`service`], [`genop`], [`models`]: the methods of §6 and the agent's state;
 //! - [`cache`], [`shm`]: the blob cache and shared-memory arguments of the extensions;
+//! - [`policy`]: what clients may do (`exec` allow-list, agent-local paths, per-connection
+//!   limits, a token, unix socket mode and peer uids), from the hidden `--agent-config`;
 //! - [`log`]: `env_logger`-style lines on stderr (§7.2).
 //!
 //! Startup order matters: with `--vaccel-config`, libvaccel must not bootstrap from the
@@ -58,6 +60,7 @@ mod genop;
 mod listener;
 mod log;
 mod models;
+mod policy;
 mod server;
 mod service;
 mod shm;
@@ -92,6 +95,11 @@ struct Cli {
     /// Configuration options passed to vAccel in the format 'opt1=value1,opt2=value2'
     #[arg(long, value_parser = config::parse)]
     vaccel_config: Option<vaccel::Config>,
+
+    /// The agent's policy, `key=value,...` ([`policy`]); hidden so that `--help` stays the
+    /// official agent's text (documented in the README).
+    #[arg(long, hide = true, value_parser = policy::parse)]
+    agent_config: Option<policy::Policy>,
 }
 
 fn main() -> ExitCode {
@@ -120,6 +128,19 @@ fn main() -> ExitCode {
             }
         },
         _ => cache::DEFAULT_LIMIT,
+    };
+    let policy = match cli.agent_config {
+        Some(p) => p,
+        None => match std::env::var(policy::CONFIG_ENV) {
+            Ok(v) => match policy::parse(&v) {
+                Ok(p) => p,
+                Err(e) => {
+                    error!("{}: {e}", policy::CONFIG_ENV);
+                    return ExitCode::FAILURE;
+                }
+            },
+            Err(_) => policy::Policy::default(),
+        },
     };
     let previous = std::env::var_os("VACCEL_BOOTSTRAP_ENABLED");
     if cli.vaccel_config.is_some() {
@@ -170,6 +191,7 @@ fn main() -> ExitCode {
     let mut agent = Agent::new(vaccel);
     agent.max_stream = max_stream;
     agent.cache = cache::BlobCache::new(cache_limit);
+    agent.policy = policy;
     let code = rt.block_on(run(address, cli.server_address, Arc::new(agent)));
     // Do not wait for calls still running in blocking threads.
     rt.shutdown_background();
@@ -177,7 +199,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(address: Address, shown: String, agent: Arc<Agent>) -> ExitCode {
-    let listener = match Listener::bind(&address) {
+    let listener = match Listener::bind(&address, &agent.policy) {
         Ok(l) => l,
         Err(e) => {
             error!("Could not listen on '{shown}': {e}");

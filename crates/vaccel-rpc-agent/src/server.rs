@@ -214,6 +214,7 @@ pub fn serve(sock: UnixStream, peer: String, agent: Arc<Agent>) {
     let unix = is_unix(&sock);
     let sock = Arc::new(sock);
     let watcher = Watcher::get();
+    let max_payload = agent.policy.max_payload;
     let conn = Arc::new(Conn {
         id: watcher.next_id.fetch_add(1, Ordering::Relaxed),
         agent,
@@ -225,7 +226,7 @@ pub fn serve(sock: UnixStream, peer: String, agent: Arc<Agent>) {
                     sock: sock.clone(),
                     fds: Default::default(),
                 },
-                FrameCodec::default(),
+                FrameCodec::new(max_payload),
             ),
             streams: HashMap::new(),
         }),
@@ -484,12 +485,13 @@ impl Conn {
                 Err(FrameError::TooLarge {
                     stream_id, length, ..
                 }) => {
+                    let max = self.agent.policy.max_payload;
                     warning!(
                         "Client {}: frame on stream {stream_id} claims {length} bytes, over the \
-                         {MAX_PAYLOAD}-byte limit; answering and discarding it",
+                         {max}-byte limit; answering and discarding it",
                         self.peer
                     );
-                    self.reply(stream_id, Status::oversize(length, MAX_PAYLOAD));
+                    self.reply(stream_id, Status::oversize(length, max));
                     let len = u32::try_from(length).unwrap_or(u32::MAX);
                     if let Err(e) = rd.frames.skip_payload(stream_id, len) {
                         warning!("Client {}: closing connection: {e}", self.peer);
@@ -695,6 +697,27 @@ impl Conn {
                 return None;
             }
         };
+        if let Some(token) = &self.agent.policy.token
+            && !req.metadata.iter().any(|kv| {
+                kv.key == AUTH_KEY && constant_time_eq(kv.value.as_bytes(), token.as_bytes())
+            })
+        {
+            warning!(
+                "Client {}: {}/{} without a valid token refused",
+                self.peer,
+                req.service,
+                req.method
+            );
+            self.reply(
+                stream_id,
+                Status::new(
+                    Code::Unauthenticated,
+                    "this agent requires a token (ttrpc metadata `authorization`; the plugin \
+                     sends VACCEL_RPC_TOKEN)",
+                ),
+            );
+            return None;
+        }
         if req.service == ext::EXT_SERVICE
             && fl & flags::REMOTE_OPEN == 0
             && req.method == ext::GENOP_SHM
@@ -859,6 +882,14 @@ impl Conn {
             call: open.assembler.finish(),
         })
     }
+}
+
+/// The request metadata key that carries the agent's token ([`crate::policy`]).
+pub const AUTH_KEY: &str = "authorization";
+
+/// Byte equality whose time does not depend on where the inputs differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The watcher's tick: a call that has held its connection's reader role this long gets its

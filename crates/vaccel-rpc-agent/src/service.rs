@@ -45,6 +45,8 @@ pub struct Agent {
     pub max_stream: u64,
     /// Blobs registered by digest (the `blob-cache-sha256` extension).
     pub cache: crate::cache::BlobCache,
+    /// What clients may do ([`crate::policy`]).
+    pub policy: crate::policy::Policy,
 }
 
 /// Component name of the agent's profiler and prefix of its region names.
@@ -126,6 +128,47 @@ impl Agent {
             profilers: profiling.then(Mutex::default),
             max_stream: crate::genop::DEFAULT_MAX_STREAM,
             cache: crate::cache::BlobCache::new(crate::cache::DEFAULT_LIMIT),
+            policy: crate::policy::Policy::default(),
+        }
+    }
+
+    /// Refuses a new object beyond a per-connection limit.
+    fn check_limit<T>(
+        owned: &Mutex<HashMap<i64, Weak<Mutex<T>>>>,
+        limit: usize,
+        what: &str,
+        key: &str,
+    ) -> Result<(), Status> {
+        let mut owned = lock(owned);
+        owned.retain(|_, w| w.strong_count() > 0);
+        if owned.len() >= limit {
+            return Err(crate::policy::denied(
+                abi::VACCEL_EUSERS,
+                format!(
+                    "this connection already holds {} {what} (the agent's {key} is {limit})",
+                    owned.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The bytes of the first blob of registered resource `id` (the library of
+    /// `exec_with_resource`).
+    pub fn resource_library(&self, id: i64) -> Result<Vec<u8>, Status> {
+        let res = self.resource(id, "resource")?;
+        let res = lock(&res);
+        if let Some(Some(data)) = res.blob_data().first() {
+            return Ok(data.to_vec());
+        }
+        match res.blob_paths().into_iter().next().flatten() {
+            Some(p) => std::fs::read(&p).map_err(|e| {
+                crate::policy::denied(abi::VACCEL_EPERM, format!("reading {}: {e}", p.display()))
+            }),
+            None => Err(crate::policy::denied(
+                abi::VACCEL_EPERM,
+                format!("resource {id} holds no library"),
+            )),
         }
     }
 
@@ -174,6 +217,12 @@ impl Agent {
     }
 
     pub fn create_session(&self, owner: &Owner, req: session::CreateRequest) -> Reply {
+        Agent::check_limit(
+            &owner.sessions,
+            self.policy.max_sessions,
+            "sessions",
+            "max_sessions",
+        )?;
         let sess = self.vaccel.session(req.flags).map_err(|e| ffi_status(&e))?;
         let id = sess.id();
         let sess = Arc::new(Mutex::new(sess));
@@ -220,6 +269,18 @@ impl Agent {
             let mut r = lock(&res);
             s.register(&mut r).map_err(|e| ffi_status(&e))?;
             return encode(&resource::RegisterResponse { resource_id: rid });
+        }
+        Agent::check_limit(
+            &owner.resources,
+            self.policy.max_resources,
+            "resources",
+            "max_resources",
+        )?;
+        for b in &req.blobs {
+            crate::policy::check_blob_name(&b.name)?;
+        }
+        if req.blobs.is_empty() {
+            self.policy.check_paths(&req.paths)?;
         }
         info!("Creating new resource");
         let rtype = req.resource_type as u32;

@@ -12,6 +12,10 @@ use vaccel_rpc_proto::frame::flags;
 use vaccel_rpc_proto::ttrpc::{self, Code};
 use vaccel_rpc_proto::{Frame, FrameType, Message, empty, genop, resource, session};
 
+/// The agent policy that admits the `none` symbol of `libnone.so`, the exec the payload tests
+/// send (the noop plugin loads nothing).
+const EXEC_NONE: &[(&str, &str)] = &[("VACCEL_RPC_AGENT_CONFIG", "exec_allow=libnone.so:none")];
+
 fn arg(t: ArgType, buf: impl Into<Bytes>) -> genop::Arg {
     let buf = buf.into();
     genop::Arg {
@@ -569,7 +573,7 @@ fn large_genop_argument() {
     const MIB: usize = 1 << 20;
     const LEN: usize = 256 * MIB;
     let dir = common::TempDir::new("large");
-    let agent = Agent::start(Where::Unix(dir.0.join("a.sock")));
+    let agent = Agent::start_with(Where::Unix(dir.0.join("a.sock")), EXEC_NONE);
     let mut c = agent.connect();
     let sid = create(&mut c, SYNC);
     let base = agent.mem_kib("VmHWM:");
@@ -1450,7 +1454,7 @@ fn shared_memory_extension() {
     use vaccel_rpc_proto::{FrameReader, ext};
     let dir = common::TempDir::new("shm");
     let sock = dir.0.join("a.sock");
-    let agent = Agent::start(Where::Unix(sock.clone()));
+    let agent = Agent::start_with(Where::Unix(sock.clone()), EXEC_NONE);
     let probe = |c: &mut common::Client| -> Vec<String> {
         let r: ext::CapabilitiesResponse = c.ok(
             ext::EXT_SERVICE,

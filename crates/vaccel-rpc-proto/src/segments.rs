@@ -272,7 +272,33 @@ pub fn request_frame_named<M: EncodeSegments>(
     message: &M,
     flags: u8,
 ) -> Result<Vec<Bytes>, FrameError> {
-    let length = request_len(service, method, message);
+    request_frame_with(stream_id, service, method, message, flags, &[])
+}
+
+/// The encoded `metadata` field (5) of a `ttrpc.Request` holding `key: value`, to append to
+/// request envelopes with [`request_frame_with`] (a client's token, say).
+pub fn metadata_field(key: &str, value: &str) -> Vec<u8> {
+    ttrpc::Request {
+        metadata: vec![ttrpc::KeyValue {
+            key: key.to_owned(),
+            value: value.to_owned(),
+        }],
+        ..ttrpc::Request::default()
+    }
+    .encode_to_vec()
+}
+
+/// [`request_frame_named`] with `trailer` (encoded envelope fields, from [`metadata_field`])
+/// after the payload field: the envelope then decodes with that metadata.
+pub fn request_frame_with<M: EncodeSegments>(
+    stream_id: u32,
+    service: &str,
+    method: &str,
+    message: &M,
+    flags: u8,
+    trailer: &[u8],
+) -> Result<Vec<Bytes>, FrameError> {
+    let length = request_len(service, method, message) + trailer.len();
     if length > MAX_PAYLOAD as usize {
         return Err(FrameError::TooLarge {
             stream_id,
@@ -294,6 +320,7 @@ pub fn request_frame_named<M: EncodeSegments>(
         len_prefix(3, len, &mut out);
         message.encode_segments(&mut out);
     }
+    out.small().extend_from_slice(trailer);
     debug_assert_eq!(out.len(), HEADER_LEN + length);
     Ok(out.finish())
 }

@@ -362,6 +362,30 @@ impl Resource<'_> {
         Ok(n as u64)
     }
 
+    /// The file of each blob, in order (`None` for a blob held in memory only).
+    pub fn blob_paths(&self) -> Vec<Option<std::path::PathBuf>> {
+        use std::os::unix::ffi::OsStrExt;
+        let r = &*self.raw;
+        if r.blobs.is_null() {
+            return Vec::new();
+        }
+        // SAFETY: a live resource holds `nr_blobs` blob pointers.
+        let blobs = unsafe { std::slice::from_raw_parts(r.blobs, r.nr_blobs) };
+        blobs
+            .iter()
+            .map(|&b| {
+                // SAFETY: each pointer is NULL or a live blob whose path is NULL or a C string.
+                let p = unsafe { b.as_ref() }?.path;
+                if p.is_null() {
+                    return None;
+                }
+                // SAFETY: as above.
+                let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+                Some(std::ffi::OsStr::from_bytes(bytes).into())
+            })
+            .collect()
+    }
+
     /// The current contents of each blob, in order (`None` for a blob without data).
     pub fn blob_data(&self) -> Vec<Option<&[u8]>> {
         let r = &*self.raw;

@@ -353,6 +353,12 @@ fn vsock_connect(cid: u32, port: u32, timeout: Duration) -> io::Result<File> {
     Ok(File::from(fd))
 }
 
+/// The request metadata key of the agent's token.
+pub const AUTH_KEY: &str = "authorization";
+/// The token, or a file whose first line is the token.
+pub const TOKEN_ENV: &str = "VACCEL_RPC_TOKEN";
+pub const TOKEN_FILE_ENV: &str = "VACCEL_RPC_TOKEN_FILE";
+
 /// Client settings, from the environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -361,6 +367,8 @@ pub struct Config {
     pub service: Service,
     /// Encoded genop requests over this size are streamed.
     pub stream_threshold: usize,
+    /// Sent with every request when set.
+    pub token: Option<String>,
 }
 
 impl Config {
@@ -380,11 +388,27 @@ impl Config {
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
             .unwrap_or(MAX_PAYLOAD as usize);
+        let token = match std::env::var(TOKEN_ENV) {
+            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_owned()),
+            _ => match std::env::var_os(TOKEN_FILE_ENV) {
+                Some(f) => {
+                    let text = std::fs::read_to_string(&f).map_err(|e| {
+                        RpcError::Transport(format!(
+                            "{TOKEN_FILE_ENV}={}: {e}",
+                            std::path::Path::new(&f).display()
+                        ))
+                    })?;
+                    Some(text.lines().next().unwrap_or("").trim().to_owned())
+                }
+                None => None,
+            },
+        };
         Ok(Config {
             address,
             connect_timeout,
             service,
             stream_threshold,
+            token,
         })
     }
 }
@@ -403,6 +427,10 @@ pub struct Client<S: Read> {
     /// The shared memory large genop arguments travel in (kept and reused from call to call, so
     /// that its pages are allocated once and the agent maps it once).
     arena: Option<segments::SharedMem>,
+    /// The agent's token (`VACCEL_RPC_TOKEN`), sent with every request as metadata
+    /// `authorization`; `auth` is that metadata field encoded once.
+    token: Option<String>,
+    auth: Vec<u8>,
 }
 
 /// A genop whose arguments of [`SHM_ARG_MIN`] bytes or more add up to this many goes through
@@ -427,7 +455,18 @@ impl<S: Transport> Client<S> {
             stream_threshold,
             caps: None,
             arena: None,
+            token: None,
+            auth: Vec::new(),
         }
+    }
+
+    /// Sends `token` with every request (agents started with a `token_file`).
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.auth = token
+            .as_deref()
+            .map_or_else(Vec::new, |t| segments::metadata_field(AUTH_KEY, t));
+        self.token = token;
+        self
     }
 
     /// Whether the agent has extension `cap`. The first time, asks it (one round trip on the
@@ -441,9 +480,15 @@ impl<S: Transport> Client<S> {
                 offered.push(ext::CAP_SHM.into());
             }
             let req = ext::CapabilitiesRequest { offered };
-            let segs =
-                segments::request_frame_named(id, ext::EXT_SERVICE, ext::CAPABILITIES, &req, 0)
-                    .map_err(transport)?;
+            let segs = segments::request_frame_with(
+                id,
+                ext::EXT_SERVICE,
+                ext::CAPABILITIES,
+                &req,
+                0,
+                &self.auth,
+            )
+            .map_err(transport)?;
             self.write(&segs)?;
             let caps =
                 match self.response::<ext::CapabilitiesResponse>(id, Method::RegisterResource) {
@@ -545,8 +590,9 @@ impl<S: Transport> Client<S> {
             fds: 1,
         };
         let id = self.ids.next_id();
-        let segs = segments::request_frame_named(id, ext::EXT_SERVICE, ext::GENOP_SHM, &req, 0)
-            .map_err(transport)?;
+        let segs =
+            segments::request_frame_with(id, ext::EXT_SERVICE, ext::GENOP_SHM, &req, 0, &self.auth)
+                .map_err(transport)?;
         let (Some(arena), Some(sock)) = (self.arena.as_ref(), self.io.get_ref().unix_fd()) else {
             return Err(RpcError::Transport("no shared memory".into()));
         };
@@ -586,8 +632,9 @@ impl<S: Transport> Client<S> {
         request: &Req,
     ) -> Result<Resp, RpcError> {
         let id = self.ids.next_id();
-        let segs = segments::request_frame_named(id, ext::EXT_SERVICE, method, request, 0)
-            .map_err(transport)?;
+        let segs =
+            segments::request_frame_with(id, ext::EXT_SERVICE, method, request, 0, &self.auth)
+                .map_err(transport)?;
         self.write(&segs)?;
         drop(segs);
         self.response(id, Method::RegisterResource)
@@ -601,8 +648,15 @@ impl<S: Transport> Client<S> {
         request: &Req,
     ) -> Result<Resp, RpcError> {
         let id = self.ids.next_id();
-        let segs = segments::request_frame(id, self.service, method, request, 0)
-            .map_err(|e| RpcError::Transport(format!("{method}: {e}")))?;
+        let segs = segments::request_frame_with(
+            id,
+            self.service.name(),
+            method.name(),
+            request,
+            0,
+            &self.auth,
+        )
+        .map_err(|e| RpcError::Transport(format!("{method}: {e}")))?;
         self.write(&segs)?;
         drop(segs);
         self.response(id, method)
@@ -636,7 +690,13 @@ impl<S: Transport> Client<S> {
             request.encoded_len()
         );
         let id = self.ids.next_id();
-        let open = ttrpc::Request::stream_open(self.service.name(), Method::GenopStream.name());
+        let mut open = ttrpc::Request::stream_open(self.service.name(), Method::GenopStream.name());
+        if let Some(t) = &self.token {
+            open.metadata.push(ttrpc::KeyValue {
+                key: AUTH_KEY.to_owned(),
+                value: t.clone(),
+            });
+        }
         let writer = FrameCodec::default();
         let buf = writer
             .encode_message(id, FrameType::Request, flags::STREAM_OPEN, &open)
@@ -796,7 +856,10 @@ pub fn with_client<T>(
             error!("[rpc] {msg}");
             RpcError::Transport(msg)
         })?;
-        *guard = Some(Client::new(stream, config.service, config.stream_threshold));
+        *guard = Some(
+            Client::new(stream, config.service, config.stream_threshold)
+                .with_token(config.token.clone()),
+        );
     }
     let Some(client) = guard.as_mut() else {
         return Err(RpcError::Transport("no connection".into()));

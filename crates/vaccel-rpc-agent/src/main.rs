@@ -245,7 +245,36 @@ async fn run(address: Address, shown: String, agent: Arc<Agent>) -> ExitCode {
         }
     }
     listener.cleanup();
+    drop(listener);
+    // Graceful shutdown: calls already running finish and are answered.
+    let limit = drain_limit();
+    let running = server::drain(std::time::Duration::ZERO);
+    if running > 0 {
+        info!(
+            "Waiting up to {} ms for {running} call(s) in flight",
+            limit.as_millis()
+        );
+        let left = tokio::task::spawn_blocking(move || server::drain(limit))
+            .await
+            .unwrap_or(running);
+        if left > 0 {
+            log::warning!("{left} call(s) still running at exit");
+        } else {
+            info!("All calls answered");
+        }
+    }
     ExitCode::SUCCESS
+}
+
+/// How long a shutdown waits for calls in flight: `VACCEL_RPC_AGENT_DRAIN_MS`, default 30 s.
+fn drain_limit() -> std::time::Duration {
+    std::env::var("VACCEL_RPC_AGENT_DRAIN_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(
+            std::time::Duration::from_secs(30),
+            std::time::Duration::from_millis,
+        )
 }
 
 /// `tcp://host:0` with the port actually bound (for tests that ask for an ephemeral port).

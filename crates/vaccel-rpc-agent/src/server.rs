@@ -332,6 +332,7 @@ impl Conn {
                 Job::Ext { method, .. } => method == ext::REGISTER_RESOURCE,
                 Job::Shm { .. } => false,
             };
+            let in_flight = InFlight::start();
             let (stream_id, reply) = match job {
                 Job::Unary {
                     stream_id,
@@ -376,6 +377,7 @@ impl Conn {
             }
             drop(st);
             self.send(&frame);
+            drop(in_flight);
             drop(frame);
             if let Some(buf) = crate::genop::take_frame()
                 && again
@@ -881,6 +883,39 @@ impl Conn {
             stream_id,
             call: open.assembler.finish(),
         })
+    }
+}
+
+/// Calls running in the whole agent, answer included: a shutdown waits for them
+/// ([`drain`]).
+static CALLS_IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One running call, counted in [`CALLS_IN_FLIGHT`] until dropped (also on a panic).
+struct InFlight;
+
+impl InFlight {
+    fn start() -> InFlight {
+        CALLS_IN_FLIGHT.fetch_add(1, Ordering::AcqRel);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        CALLS_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Waits until no call runs (each has sent its answer) or `limit` passes; the calls still
+/// running then. The agent stops accepting connections before it drains.
+pub fn drain(limit: Duration) -> usize {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let n = CALLS_IN_FLIGHT.load(Ordering::Acquire);
+        if n == 0 || std::time::Instant::now() >= deadline {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

@@ -62,6 +62,7 @@ pub(crate) fn blob_bytes(b: &vaccel_blob) -> Result<Vec<u8>, String> {
 ///
 /// # Safety
 /// `res` is a live resource.
+#[cfg_attr(not(feature = "tensorflow"), allow(dead_code))]
 pub(crate) unsafe fn local_dir(res: &vaccel_resource) -> Option<PathBuf> {
     if res.path_type != VACCEL_PATH_LOCAL_DIR {
         return None;

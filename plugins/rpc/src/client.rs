@@ -52,6 +52,21 @@ pub const SERVICE_ENV: &str = "VACCEL_RPC_SERVICE";
 /// keep working for everything they can serve).
 pub const STREAM_THRESHOLD_ENV: &str = "VACCEL_RPC_STREAM_THRESHOLD";
 
+/// Milliseconds a call may wait for its answer (0 or unset: no limit). A call past it fails
+/// with `VACCEL_EIO` and a log line, and the connection is dropped (a late answer would
+/// otherwise be taken for the next call's); the next call connects again.
+pub const CALL_TIMEOUT_ENV: &str = "VACCEL_RPC_TIMEOUT_MS";
+
+/// TCP keepalive: a peer silent this long is probed, then given up after a few probes, so
+/// that a call to an agent whose host vanished fails instead of hanging.
+const KEEPALIVE_IDLE_S: libc::c_int = 30;
+const KEEPALIVE_INTERVAL_S: libc::c_int = 10;
+const KEEPALIVE_PROBES: libc::c_int = 3;
+
+/// Reconnection backoff after a failed connect: first wait, and the bound it doubles up to.
+const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
 /// Largest encoded `genop.Request` per Data frame of a stream (`MAX_REQ_LEN`, §10.1).
 const STREAM_MAX_REQ_LEN: usize = genop::STREAM_MAX_REQ_LEN;
 /// Bytes of an argument per streamed part: `MAX_REQ_LEN` less room for the part's own fields.
@@ -118,6 +133,65 @@ impl Stream {
             Stream::Unix(s) => s.as_raw_fd(),
             Stream::Vsock(s) => s.as_raw_fd(),
         }
+    }
+
+    /// Bounds every read and write (`SO_RCVTIMEO`/`SO_SNDTIMEO`; `None`: no bound), for the
+    /// per-call deadline.
+    pub fn set_timeouts(&self, t: Option<Duration>) -> io::Result<()> {
+        let tv = t.map_or(
+            libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            },
+            |t| libc::timeval {
+                tv_sec: t.as_secs() as libc::time_t,
+                tv_usec: libc::suseconds_t::from(t.subsec_micros()),
+            },
+        );
+        for opt in [libc::SO_RCVTIMEO, libc::SO_SNDTIMEO] {
+            // SAFETY: `tv` is a valid timeval for the call; the descriptor is open.
+            let rc = unsafe {
+                libc::setsockopt(
+                    self.fd(),
+                    libc::SOL_SOCKET,
+                    opt,
+                    (&raw const tv).cast(),
+                    std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+                )
+            };
+            if rc != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+
+    /// TCP keepalive with the bounds above (other socket kinds: nothing to do).
+    fn set_keepalive(&self) -> io::Result<()> {
+        if !matches!(self, Stream::Tcp(_)) {
+            return Ok(());
+        }
+        for (level, opt, v) in [
+            (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
+            (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, KEEPALIVE_IDLE_S),
+            (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, KEEPALIVE_INTERVAL_S),
+            (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, KEEPALIVE_PROBES),
+        ] {
+            // SAFETY: an int option value; the descriptor is open.
+            let rc = unsafe {
+                libc::setsockopt(
+                    self.fd(),
+                    level,
+                    opt,
+                    (&raw const v).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            if rc != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -369,6 +443,8 @@ pub struct Config {
     pub stream_threshold: usize,
     /// Sent with every request when set.
     pub token: Option<String>,
+    /// Bound on each call's wait for its answer ([`CALL_TIMEOUT_ENV`]).
+    pub call_timeout: Option<Duration>,
 }
 
 impl Config {
@@ -403,12 +479,18 @@ impl Config {
                 None => None,
             },
         };
+        let call_timeout = std::env::var(CALL_TIMEOUT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis);
         Ok(Config {
             address,
             connect_timeout,
             service,
             stream_threshold,
             token,
+            call_timeout,
         })
     }
 }
@@ -431,6 +513,8 @@ pub struct Client<S: Read> {
     /// `authorization`; `auth` is that metadata field encoded once.
     token: Option<String>,
     auth: Vec<u8>,
+    /// The per-call deadline the socket was set up with (for the error message).
+    call_timeout: Option<Duration>,
 }
 
 /// A genop whose arguments of [`SHM_ARG_MIN`] bytes or more add up to this many goes through
@@ -457,7 +541,31 @@ impl<S: Transport> Client<S> {
             arena: None,
             token: None,
             auth: Vec::new(),
+            call_timeout: None,
         }
+    }
+
+    /// Records the per-call deadline the stream's timeouts enforce (for error messages).
+    pub fn with_call_timeout(mut self, t: Option<Duration>) -> Self {
+        self.call_timeout = t;
+        self
+    }
+
+    /// A read error of `method`, saying so when it is the per-call deadline.
+    fn read_error(&self, method: Method, e: frame::FrameError) -> RpcError {
+        if let (frame::FrameError::Io(io), Some(t)) = (&e, self.call_timeout)
+            && matches!(
+                io.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            )
+        {
+            return RpcError::Transport(format!(
+                "{method}: no answer from the agent within {} ms ({CALL_TIMEOUT_ENV}); \
+                 the connection is dropped",
+                t.as_millis()
+            ));
+        }
+        RpcError::Transport(format!("{method}: {e}"))
     }
 
     /// Sends `token` with every request (agents started with a `token_file`).
@@ -721,9 +829,13 @@ impl<S: Transport> Client<S> {
     /// Reads frames until the Response of stream `id`.
     fn response<Resp: Bounded>(&mut self, id: u32, method: Method) -> Result<Resp, RpcError> {
         loop {
-            let frame = self.io.read_frame().map_err(transport)?.ok_or_else(|| {
-                RpcError::Transport(format!("the agent closed the connection during {method}"))
-            })?;
+            let frame = self
+                .io
+                .read_frame()
+                .map_err(|e| self.read_error(method, e))?
+                .ok_or_else(|| {
+                    RpcError::Transport(format!("the agent closed the connection during {method}"))
+                })?;
             if frame.frame_type != FrameType::Response || frame.stream_id != id {
                 debug!(
                     "[rpc] Ignoring a {:?} frame on stream {} while waiting for stream {id}",
@@ -847,18 +959,37 @@ pub fn with_client<T>(
     let mut guard = lock();
     if guard.is_none() {
         let config = Config::from_env().inspect_err(|e| error!("[rpc] {e}"))?;
-        debug!("[rpc] Connecting to {}", config.address);
-        let stream = connect(&config.address, config.connect_timeout).map_err(|e| {
+        let wait = backoff_wait();
+        if !wait.is_zero() {
             let msg = format!(
-                "Could not connect to the vAccel RPC agent at {}: {e}",
-                config.address
+                "The vAccel RPC agent at {} was unreachable; next attempt in {} ms",
+                config.address,
+                wait.as_millis()
             );
             error!("[rpc] {msg}");
-            RpcError::Transport(msg)
-        })?;
+            return Err(RpcError::Transport(msg));
+        }
+        debug!("[rpc] Connecting to {}", config.address);
+        let stream = connect(&config.address, config.connect_timeout)
+            .and_then(|s| {
+                s.set_keepalive()?;
+                s.set_timeouts(config.call_timeout)?;
+                Ok(s)
+            })
+            .map_err(|e| {
+                backoff_failed();
+                let msg = format!(
+                    "Could not connect to the vAccel RPC agent at {}: {e}",
+                    config.address
+                );
+                error!("[rpc] {msg}");
+                RpcError::Transport(msg)
+            })?;
+        backoff_reset();
         *guard = Some(
             Client::new(stream, config.service, config.stream_threshold)
-                .with_token(config.token.clone()),
+                .with_token(config.token.clone())
+                .with_call_timeout(config.call_timeout),
         );
     }
     let Some(client) = guard.as_mut() else {
@@ -870,6 +1001,28 @@ pub fn with_client<T>(
         *guard = None;
     }
     result
+}
+
+/// When the last connect failed and how long to wait before the next one.
+static BACKOFF: Mutex<Option<(std::time::Instant, Duration)>> = Mutex::new(None);
+
+/// How long until a connect may be tried again (zero: now).
+fn backoff_wait() -> Duration {
+    let b = BACKOFF.lock().unwrap_or_else(|e| e.into_inner());
+    b.map_or(Duration::ZERO, |(at, wait)| {
+        wait.saturating_sub(at.elapsed())
+    })
+}
+
+/// A connect failed: wait twice as long as last time before the next (bounded).
+fn backoff_failed() {
+    let mut b = BACKOFF.lock().unwrap_or_else(|e| e.into_inner());
+    let wait = b.map_or(BACKOFF_FIRST, |(_, w)| (w * 2).min(BACKOFF_MAX));
+    *b = Some((std::time::Instant::now(), wait));
+}
+
+fn backoff_reset() {
+    *BACKOFF.lock().unwrap_or_else(|e| e.into_inner()) = None;
 }
 
 /// Closes the connection (plugin `fini`).

@@ -97,8 +97,16 @@ pub(crate) unsafe fn session_and_model<'a>(
 }
 
 /// The models one runtime has loaded, by resource id.
+#[cfg_attr(
+    not(any(feature = "torch", feature = "tensorflow", feature = "tflite")),
+    allow(dead_code)
+)]
 pub(crate) struct Loaded<T>(Mutex<Option<HashMap<i64, Arc<T>>>>);
 
+#[cfg_attr(
+    not(any(feature = "torch", feature = "tensorflow", feature = "tflite")),
+    allow(dead_code)
+)]
 impl<T> Loaded<T> {
     pub const fn new() -> Self {
         Self(Mutex::new(None))
@@ -148,6 +156,10 @@ pub(crate) fn unload_all() {
 }
 
 /// The number of elements of a tensor with `dims`, if every dim is >= 0 and it fits.
+#[cfg_attr(
+    not(any(feature = "torch", feature = "tensorflow", feature = "tflite")),
+    allow(dead_code)
+)]
 pub(crate) fn element_count(dims: &[i64]) -> Option<usize> {
     dims.iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?))

@@ -78,6 +78,7 @@ pub(crate) fn unload_all() {
 
 /// The custom operator names of a TFLite flatbuffer (`Model.operator_codes[].custom_code`), or
 /// `None` if the bytes are not a well-formed model header.
+#[cfg_attr(not(feature = "tflite"), allow(dead_code))]
 pub(crate) fn custom_ops(buf: &[u8]) -> Option<Vec<String>> {
     let u32_at = |p: usize| -> Option<usize> {
         Some(u32::from_le_bytes(buf.get(p..p.checked_add(4)?)?.try_into().ok()?) as usize)

@@ -41,7 +41,7 @@ LITERT_LIB  := $(LITERT_DIR)/libLiteRt.so
 RUNTIMES    := $(ORT_LIB) $(if $(call has,tensorflow),$(TF_LIB)) $(if $(call has,tflite),$(LITERT_LIB))
 PIP_DOWNLOAD = $(PYTHON) -m pip download -q --no-deps --only-binary=:all: --dest $(WHEELS)
 
-.PHONY: all rust runtimes examples stage install lint test run bench clean
+.PHONY: all rust runtimes examples stage install lint test run bench fuzz fuzz-smoke soak clean
 
 all: stage
 
@@ -123,6 +123,29 @@ test: stage lint
 	FRAMEWORKS="$(FRAMEWORKS)" bash tests/run-cpu-plugin.sh $(STAGE)
 	$(CARGO) run --release -q -p vaccel-bench -- --quick --stage $(STAGE) > $(BUILD)/bench-smoke.md
 	$(CARGO) run --release -q -p vaccel-cpu-kernels --bin sgemm-bench -- --quick > $(BUILD)/sgemm-smoke.md
+	$(MAKE) fuzz-smoke
+
+# Fuzzing (fuzz/, cargo-fuzz with libFuzzer): every target for FUZZ_SECONDS on the kept corpus
+# (fuzz/corpus, read-only here; new inputs go to build/fuzz/corpus). `make test` runs a short
+# smoke; `make fuzz` the long run (FUZZ_SECONDS=600). cargo-fuzz's sanitizer flags need
+# RUSTC_BOOTSTRAP=1 on the stable toolchain.
+FUZZ_TARGETS := frames messages address vaccel_config genop_args
+FUZZ_SECONDS ?= 15
+fuzz-smoke:
+	command -v cargo-fuzz > /dev/null || $(CARGO) install --locked cargo-fuzz@0.13.2
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz build
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus/$$t $(BUILD)/fuzz/artifacts/$$t && \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t $(BUILD)/fuzz/corpus/$$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/artifacts/$$t/) || exit 1; done
+
+fuzz:
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=600
+
+# The soak test (not in `make test`): 16 clients for 10 minutes through the agent.
+soak: stage
+	bash scripts/soak.sh $(STAGE) 600 16
 
 bench: stage
 	$(CARGO) run --release -p vaccel-bench -- --stage $(STAGE)

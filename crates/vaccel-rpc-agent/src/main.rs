@@ -64,6 +64,7 @@ mod policy;
 mod server;
 mod service;
 mod shm;
+mod tls;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -142,6 +143,17 @@ fn main() -> ExitCode {
             Err(_) => policy::Policy::default(),
         },
     };
+    let tls = match policy.tls_config() {
+        Ok(t) => t,
+        Err(e) => {
+            error!("TLS: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if tls.is_some() && !matches!(address, Address::Tcp { .. }) {
+        error!("TLS (tls_cert) is for tcp addresses");
+        return ExitCode::FAILURE;
+    }
     let previous = std::env::var_os("VACCEL_BOOTSTRAP_ENABLED");
     if cli.vaccel_config.is_some() {
         // SAFETY: still single-threaded: no runtime, no library loaded yet.
@@ -192,6 +204,7 @@ fn main() -> ExitCode {
     agent.max_stream = max_stream;
     agent.cache = cache::BlobCache::new(cache_limit);
     agent.policy = policy;
+    agent.tls = tls;
     let code = rt.block_on(run(address, cli.server_address, Arc::new(agent)));
     // Do not wait for calls still running in blocking threads.
     rt.shutdown_background();
@@ -229,6 +242,19 @@ async fn run(address: Address, shown: String, agent: Arc<Agent>) -> ExitCode {
             conn = listener.accept() => match conn {
                 Ok((stream, peer)) => {
                     let agent = agent.clone();
+                    let stream = match &agent.tls {
+                        Some(config) => {
+                            let tcp = std::net::TcpStream::from(std::os::fd::OwnedFd::from(stream));
+                            match tls::terminate(config.clone(), tcp, peer.clone()) {
+                                Ok(s) => s,
+                                Err(e) => {
+                                    log::warning!("Client {peer}: TLS: {e}");
+                                    continue;
+                                }
+                            }
+                        }
+                        None => stream,
+                    };
                     let spawned = std::thread::Builder::new()
                         .name("vaccel-conn".into())
                         .spawn(move || server::serve(stream, peer, agent));

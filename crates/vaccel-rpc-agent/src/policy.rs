@@ -22,6 +22,9 @@
 //! - `token_file=<path>`: every request must carry the file's first line (surrounding white space
 //!   trimmed) as ttrpc metadata `authorization` (the plugin sends `VACCEL_RPC_TOKEN`); others are
 //!   answered `UNAUTHENTICATED` and the connection is closed.
+//! - `tls_cert=<pem>,tls_key=<pem>`: tcp connections speak TLS (rustls); with
+//!   `tls_client_ca=<pem>` clients must present a certificate that CA signed (mTLS). A plaintext
+//!   client is answered with an error frame and closed ([`crate::tls`]).
 //! - Unix sockets are created with mode `unix_mode` (octal, default `0600`); `allow_uid=<uid>`
 //!   (repeatable) admits only peers with those user ids (`SO_PEERCRED`), refusing the rest at
 //!   accept with a log line.
@@ -69,6 +72,10 @@ pub struct Policy {
     pub token: Option<String>,
     pub unix_mode: u32,
     pub allow_uids: Option<Vec<u32>>,
+    /// TLS on tcp: certificate chain and key, and the CA of client certificates (mTLS).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 impl Default for Policy {
@@ -82,6 +89,9 @@ impl Default for Policy {
             token: None,
             unix_mode: 0o600,
             allow_uids: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
         }
     }
 }
@@ -192,10 +202,35 @@ pub fn parse(value: &str) -> Result<Policy, String> {
                     .map_err(|_| format!("Invalid uid `{val}` for allow_uid"))?;
                 p.allow_uids.get_or_insert_with(Vec::new).push(uid);
             }
+            "tls_cert" => p.tls_cert = Some(PathBuf::from(val)),
+            "tls_key" => p.tls_key = Some(PathBuf::from(val)),
+            "tls_client_ca" => p.tls_client_ca = Some(PathBuf::from(val)),
             _ => return Err(format!("Unknown key `{key}`")),
         }
     }
+    if p.tls_cert.is_some() != p.tls_key.is_some() {
+        return Err("tls_cert and tls_key go together".to_owned());
+    }
+    if p.tls_client_ca.is_some() && p.tls_cert.is_none() {
+        return Err("tls_client_ca needs tls_cert and tls_key".to_owned());
+    }
     Ok(p)
+}
+
+impl Policy {
+    /// The TLS configuration of the tcp listener, if TLS is asked for (files read now, so that
+    /// a bad one stops the agent at startup).
+    pub fn tls_config(
+        &self,
+    ) -> Result<Option<std::sync::Arc<vaccel_rpc_proto::rustls::ServerConfig>>, String> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => {
+                vaccel_rpc_proto::tls::server_config(cert, key, self.tls_client_ca.as_deref())
+                    .map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
 }
 
 impl Policy {

@@ -47,6 +47,8 @@ pub struct Agent {
     pub cache: crate::cache::BlobCache,
     /// What clients may do ([`crate::policy`]).
     pub policy: crate::policy::Policy,
+    /// TLS on tcp connections ([`crate::tls`]).
+    pub tls: Option<Arc<vaccel_rpc_proto::rustls::ServerConfig>>,
 }
 
 /// Component name of the agent's profiler and prefix of its region names.
@@ -129,6 +131,7 @@ impl Agent {
             max_stream: crate::genop::DEFAULT_MAX_STREAM,
             cache: crate::cache::BlobCache::new(crate::cache::DEFAULT_LIMIT),
             policy: crate::policy::Policy::default(),
+            tls: None,
         }
     }
 

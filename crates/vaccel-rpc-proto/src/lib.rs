@@ -76,6 +76,7 @@ pub mod frame;
 mod messages;
 pub mod segments;
 pub mod service;
+pub mod tls;
 pub mod ttrpc;
 
 pub use messages::{empty, genop, image, profiling, resource, session, tf, tflite, torch};
@@ -93,6 +94,8 @@ pub use prost::Message;
 /// The byte-buffer crate of the payload fields.
 pub use bytes;
 pub use bytes::Bytes;
+/// The TLS library, for the connection types the agent and the plugin hold.
+pub use rustls;
 
 /// `vaccel-abi`, whose op table, argument types and error codes the messages refer to.
 pub use vaccel_abi as abi;

@@ -26,7 +26,7 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use vaccel_plugin::abi::{VACCEL_EBACKEND, VACCEL_EIO};
@@ -35,6 +35,7 @@ use vaccel_rpc_proto::bound::Bounded;
 use vaccel_rpc_proto::error::status_to_errno;
 use vaccel_rpc_proto::frame::{self, MAX_PAYLOAD, flags};
 use vaccel_rpc_proto::prost::encoding::encoded_len_varint;
+use vaccel_rpc_proto::rustls;
 use vaccel_rpc_proto::{
     Address, Bytes, EncodeSegments, FrameCodec, FrameReader, FrameType, Message, Method, Service,
     StreamIds, ext, genop, resource, segments, ttrpc,
@@ -114,6 +115,8 @@ pub enum Stream {
     Unix(UnixStream),
     /// AF_VSOCK, as a plain file descriptor (read/write).
     Vsock(File),
+    /// TLS over tcp (the handshake done at connect).
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
 }
 
 impl Read for Stream {
@@ -122,6 +125,7 @@ impl Read for Stream {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
             Stream::Vsock(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
         }
     }
 }
@@ -132,7 +136,32 @@ impl Stream {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Unix(s) => s.as_raw_fd(),
             Stream::Vsock(s) => s.as_raw_fd(),
+            Stream::Tls(s) => s.sock.as_raw_fd(),
         }
+    }
+
+    /// Runs TLS over this tcp connection: the handshake completes within `timeout`, verifying
+    /// the agent's certificate against `name`.
+    pub fn into_tls(
+        self,
+        config: Arc<rustls::ClientConfig>,
+        name: rustls::pki_types::ServerName<'static>,
+        timeout: Duration,
+    ) -> io::Result<Stream> {
+        let Stream::Tcp(mut tcp) = self else {
+            return Err(io::Error::other("TLS runs over tcp addresses only"));
+        };
+        let mut conn = rustls::ClientConnection::new(config, name).map_err(io::Error::other)?;
+        tcp.set_read_timeout(Some(timeout))?;
+        tcp.set_write_timeout(Some(timeout))?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp).map_err(|e| {
+                io::Error::other(format!("TLS handshake with the agent failed: {e}"))
+            })?;
+        }
+        tcp.set_read_timeout(None)?;
+        tcp.set_write_timeout(None)?;
+        Ok(Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))))
     }
 
     /// Bounds every read and write (`SO_RCVTIMEO`/`SO_SNDTIMEO`; `None`: no bound), for the
@@ -168,7 +197,7 @@ impl Stream {
 
     /// TCP keepalive with the bounds above (other socket kinds: nothing to do).
     fn set_keepalive(&self) -> io::Result<()> {
-        if !matches!(self, Stream::Tcp(_)) {
+        if !matches!(self, Stream::Tcp(_) | Stream::Tls(_)) {
             return Ok(());
         }
         for (level, opt, v) in [
@@ -200,6 +229,10 @@ impl Stream {
 /// the application with SIGPIPE (std's unix streams use plain `write`).
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Stream::Tls(s) = self {
+            // std's tcp writes already use MSG_NOSIGNAL.
+            return s.write(buf);
+        }
         loop {
             // SAFETY: `buf` is valid for `buf.len()` bytes; the descriptor is open.
             let n = unsafe {
@@ -221,6 +254,9 @@ impl Write for Stream {
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        if let Stream::Tls(s) = self {
+            return s.write_vectored(bufs);
+        }
         loop {
             // SAFETY: an all-zero msghdr is valid; it then points at `bufs`, whose `IoSlice`s
             // have the layout of `iovec` (std guarantees it on unix) and stay alive for the call.
@@ -240,7 +276,10 @@ impl Write for Stream {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        match self {
+            Stream::Tls(s) => s.flush(),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -427,6 +466,14 @@ fn vsock_connect(cid: u32, port: u32, timeout: Duration) -> io::Result<File> {
     Ok(File::from(fd))
 }
 
+/// A PEM file of the CA that signed the agent's certificate: the plugin then speaks TLS.
+pub const TLS_CA_ENV: &str = "VACCEL_RPC_TLS_CA";
+/// The plugin's certificate chain and key (PEM), for agents that require client certificates.
+pub const TLS_CERT_ENV: &str = "VACCEL_RPC_TLS_CERT";
+pub const TLS_KEY_ENV: &str = "VACCEL_RPC_TLS_KEY";
+/// The name the agent's certificate must carry (default: the address's host).
+pub const TLS_NAME_ENV: &str = "VACCEL_RPC_TLS_SERVER_NAME";
+
 /// The request metadata key of the agent's token.
 pub const AUTH_KEY: &str = "authorization";
 /// The token, or a file whose first line is the token.
@@ -445,6 +492,11 @@ pub struct Config {
     pub token: Option<String>,
     /// Bound on each call's wait for its answer ([`CALL_TIMEOUT_ENV`]).
     pub call_timeout: Option<Duration>,
+    /// TLS to the agent ([`TLS_CA_ENV`]): the configuration and the name to verify.
+    pub tls: Option<(
+        Arc<rustls::ClientConfig>,
+        rustls::pki_types::ServerName<'static>,
+    )>,
 }
 
 impl Config {
@@ -484,6 +536,44 @@ impl Config {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .filter(|ms| *ms > 0)
             .map(Duration::from_millis);
+        let tls = match std::env::var_os(TLS_CA_ENV) {
+            None => None,
+            Some(ca) => {
+                let cert = std::env::var_os(TLS_CERT_ENV);
+                let key = std::env::var_os(TLS_KEY_ENV);
+                let identity = match (&cert, &key) {
+                    (Some(c), Some(k)) => Some((std::path::Path::new(c), std::path::Path::new(k))),
+                    (None, None) => None,
+                    _ => {
+                        return Err(RpcError::Transport(format!(
+                            "{TLS_CERT_ENV} and {TLS_KEY_ENV} go together"
+                        )));
+                    }
+                };
+                let config =
+                    vaccel_rpc_proto::tls::client_config(std::path::Path::new(&ca), identity)
+                        .map_err(RpcError::Transport)?;
+                let name = match std::env::var(TLS_NAME_ENV) {
+                    Ok(n) => n,
+                    Err(_) => match &address {
+                        Address::Tcp { host, .. } => host.to_string(),
+                        _ => {
+                            return Err(RpcError::Transport(
+                                "TLS runs over tcp addresses only".into(),
+                            ));
+                        }
+                    },
+                };
+                let name = name
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned();
+                Some((
+                    config,
+                    vaccel_rpc_proto::tls::server_name(&name).map_err(RpcError::Transport)?,
+                ))
+            }
+        };
         Ok(Config {
             address,
             connect_timeout,
@@ -491,6 +581,7 @@ impl Config {
             stream_threshold,
             token,
             call_timeout,
+            tls,
         })
     }
 }
@@ -973,6 +1064,12 @@ pub fn with_client<T>(
         let stream = connect(&config.address, config.connect_timeout)
             .and_then(|s| {
                 s.set_keepalive()?;
+                let s = match &config.tls {
+                    Some((c, name)) => {
+                        s.into_tls(c.clone(), name.clone(), config.connect_timeout)?
+                    }
+                    None => s,
+                };
                 s.set_timeouts(config.call_timeout)?;
                 Ok(s)
             })

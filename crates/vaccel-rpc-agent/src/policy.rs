@@ -17,7 +17,9 @@
 //!   (repeatable); URLs are refused. Blob names must be plain file names (no `/`, not `.` or
 //!   `..`, no NUL, at most 255 bytes): they become files in the resource's directory.
 //! - One connection may hold `max_sessions` sessions (default 64) and `max_resources` resources
-//!   (default 1024) at once; a request frame may carry `max_payload` bytes (default and at most
+//!   (default 1024) at once (`VACCEL_EUSERS` beyond), and run `max_in_flight` calls at once
+//!   (default 16, at most 32; further calls are answered `RESOURCE_EXHAUSTED`, and beyond 32 the
+//!   agent stops reading the connection until one ends); a request frame may carry `max_payload` bytes (default and at most
 //!   1 GiB; `K`/`M`/`G` suffixes).
 //! - `token_file=<path>`: every request must carry the file's first line (surrounding white space
 //!   trimmed) as ttrpc metadata `authorization` (the plugin sends `VACCEL_RPC_TOKEN`); others are
@@ -68,6 +70,8 @@ pub struct Policy {
     local_paths: Vec<PathBuf>,
     pub max_sessions: usize,
     pub max_resources: usize,
+    /// Calls of one connection running at once; more are answered `RESOURCE_EXHAUSTED`.
+    pub max_in_flight: usize,
     pub max_payload: u32,
     pub token: Option<String>,
     pub unix_mode: u32,
@@ -85,6 +89,7 @@ impl Default for Policy {
             local_paths: Vec::new(),
             max_sessions: 64,
             max_resources: 1024,
+            max_in_flight: 16,
             max_payload: vaccel_rpc_proto::frame::MAX_PAYLOAD,
             token: None,
             unix_mode: 0o600,
@@ -173,6 +178,13 @@ pub fn parse(value: &str) -> Result<Policy, String> {
             }
             "max_sessions" => p.max_sessions = parse_count(key, val)?,
             "max_resources" => p.max_resources = parse_count(key, val)?,
+            "max_in_flight" => {
+                p.max_in_flight = parse_count(key, val)?;
+                let cap = crate::server::MAX_IN_FLIGHT;
+                if p.max_in_flight > cap {
+                    return Err(format!("max_in_flight `{val}` is over {cap}"));
+                }
+            }
             "max_payload" => {
                 let n = crate::genop::parse_size(val)
                     .map_err(|e| format!("Invalid size `{val}` for max_payload: {e}"))?;

@@ -206,6 +206,17 @@ enum Job {
     },
 }
 
+impl Job {
+    fn stream_id(&self) -> u32 {
+        match self {
+            Job::Unary { stream_id, .. }
+            | Job::Stream { stream_id, .. }
+            | Job::Shm { stream_id, .. }
+            | Job::Ext { stream_id, .. } => *stream_id,
+        }
+    }
+}
+
 /// Serves one connection on the calling thread (and on more threads while calls of the connection
 /// overlap) until the peer closes it or sends something unrecoverable; then waits for the calls
 /// still running and releases everything the connection created.
@@ -314,6 +325,7 @@ impl Conn {
                 return;
             };
             st.running += 1;
+            let over = st.running > self.agent.policy.max_in_flight;
             drop(st);
             // Nobody reads while this call runs: if it runs for more than a watcher tick, the
             // watcher arms the connection so that a further request gets a thread of its own.
@@ -333,34 +345,52 @@ impl Conn {
                 Job::Shm { .. } => false,
             };
             let in_flight = InFlight::start();
-            let (stream_id, reply) = match job {
-                Job::Unary {
-                    stream_id,
-                    service,
-                    method,
-                    body,
-                    frame,
-                } => (
-                    stream_id,
-                    dispatch(&self.agent, &self.owner, service, method, body, frame),
-                ),
-                Job::Stream { stream_id, call } => {
-                    (stream_id, crate::genop::run(&self.agent, call))
+            let (stream_id, reply) = if over {
+                let max = self.agent.policy.max_in_flight;
+                warning!(
+                    "Client {}: a call beyond max_in_flight ({max}) refused",
+                    self.peer
+                );
+                (
+                    job.stream_id(),
+                    Err(Status::new(
+                        Code::ResourceExhausted,
+                        format!(
+                            "too many calls in flight on this connection (the agent's \
+                             max_in_flight is {max})"
+                        ),
+                    )),
+                )
+            } else {
+                match job {
+                    Job::Unary {
+                        stream_id,
+                        service,
+                        method,
+                        body,
+                        frame,
+                    } => (
+                        stream_id,
+                        dispatch(&self.agent, &self.owner, service, method, body, frame),
+                    ),
+                    Job::Stream { stream_id, call } => {
+                        (stream_id, crate::genop::run(&self.agent, call))
+                    }
+                    Job::Ext {
+                        stream_id,
+                        method,
+                        body,
+                    } => (stream_id, self.dispatch_ext(&method, body)),
+                    Job::Shm {
+                        stream_id,
+                        req,
+                        fds,
+                    } => (
+                        stream_id,
+                        Call::from_shm(req, &fds, &self.shm)
+                            .and_then(|call| crate::genop::run(&self.agent, call)),
+                    ),
                 }
-                Job::Ext {
-                    stream_id,
-                    method,
-                    body,
-                } => (stream_id, self.dispatch_ext(&method, body)),
-                Job::Shm {
-                    stream_id,
-                    req,
-                    fds,
-                } => (
-                    stream_id,
-                    Call::from_shm(req, &fds, &self.shm)
-                        .and_then(|call| crate::genop::run(&self.agent, call)),
-                ),
             };
             let frame = response_frame(stream_id, reply);
             // Take the reader role back before answering (if nobody took it meanwhile), so that

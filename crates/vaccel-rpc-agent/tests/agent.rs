@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ASYNC, Agent, SYNC, Where, eventually, leftovers};
+use common::{ASYNC, Agent, SYNC, Where, arg, eventually, leftovers};
 use vaccel_rpc_proto::abi::{ArgType, OpType};
 use vaccel_rpc_proto::bytes::Bytes;
 use vaccel_rpc_proto::error::vaccel_error;
@@ -15,16 +15,6 @@ use vaccel_rpc_proto::{Frame, FrameType, Message, empty, genop, resource, sessio
 /// The agent policy that admits the `none` symbol of `libnone.so`, the exec the payload tests
 /// send (the noop plugin loads nothing).
 const EXEC_NONE: &[(&str, &str)] = &[("VACCEL_RPC_AGENT_CONFIG", "exec_allow=libnone.so:none")];
-
-fn arg(t: ArgType, buf: impl Into<Bytes>) -> genop::Arg {
-    let buf = buf.into();
-    genop::Arg {
-        size: buf.len() as u32,
-        buf,
-        arg_type: t as i32,
-        ..Default::default()
-    }
-}
 
 fn c_text(b: &[u8]) -> String {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{ASYNC, Agent, SYNC, Where};
+use common::{ASYNC, Agent, SYNC, Where, arg};
 use vaccel_rpc_proto::abi::{ArgType, OpType};
 use vaccel_rpc_proto::address::{Address, hybrid_vsock_connect};
 use vaccel_rpc_proto::bytes::Bytes;
@@ -244,16 +244,6 @@ fn hvsock_connect(address: &str, timeout: Duration) -> io::Result<(UnixStream, u
     s.set_read_timeout(Some(IO_TIMEOUT))?;
     s.set_write_timeout(None)?;
     Ok((s, host_port))
-}
-
-fn arg(t: ArgType, buf: impl Into<Bytes>) -> genop::Arg {
-    let buf = buf.into();
-    genop::Arg {
-        size: buf.len() as u32,
-        buf,
-        arg_type: t as i32,
-        ..Default::default()
-    }
 }
 
 fn c_text(b: &[u8]) -> String {

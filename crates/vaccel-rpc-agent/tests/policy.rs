@@ -8,7 +8,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use common::{Agent, Client, SYNC, TempDir, Where};
+use common::{Agent, Client, SYNC, TempDir, Where, arg};
 use vaccel_rpc_proto::abi::{self, ArgType, OpType};
 use vaccel_rpc_proto::bytes::Bytes;
 use vaccel_rpc_proto::error::vaccel_error;
@@ -16,16 +16,6 @@ use vaccel_rpc_proto::ttrpc::{self, Code};
 use vaccel_rpc_proto::{Message, genop, resource, session};
 
 const CONFIG_ENV: &str = "VACCEL_RPC_AGENT_CONFIG";
-
-fn arg(t: ArgType, buf: impl Into<Bytes>) -> genop::Arg {
-    let buf = buf.into();
-    genop::Arg {
-        size: buf.len() as u32,
-        buf,
-        arg_type: t as i32,
-        ..Default::default()
-    }
-}
 
 fn cstr(s: &str) -> Vec<u8> {
     let mut v = s.as_bytes().to_vec();
@@ -373,4 +363,73 @@ fn unix_socket_mode_and_peer_uids() {
     assert!(id > 0);
     assert!(c.read().is_none(), "a refused peer gets no answer");
     agent.wait_log("not in the agent's allow_uid list", Duration::from_secs(10));
+}
+
+#[test]
+fn calls_in_flight_per_connection_are_bounded() {
+    let dir = TempDir::new("policy-inflight");
+    let mbench = common::target_dir().join("libvaccel_mbench.so");
+    let agent = Agent::start_with(
+        Where::Unix(dir.0.join("a.sock")),
+        &[
+            ("VACCEL_PLUGINS", mbench.to_str().unwrap()),
+            (CONFIG_ENV, "exec_allow=mbench:mbench,max_in_flight=2"),
+        ],
+    );
+    let mut c = agent.connect();
+    let sid = create(&mut c).unwrap();
+    // Four 800 ms mbench calls on one connection, each sent while the earlier ones run (100 ms
+    // apart, so that each arrives on its own rather than in one read): two run, two are refused.
+    let busy = genop::Request {
+        session_id: sid,
+        read_args: vec![
+            arg(ArgType::Uint8, vec![OpType::Exec as u8]),
+            arg(ArgType::String, cstr("mbench")),
+            arg(ArgType::String, cstr("mbench")),
+            arg(ArgType::Raw, b"800\0\0".to_vec()),
+            arg(ArgType::Raw, vec![1u8; 8]),
+        ],
+        write_args: vec![],
+    };
+    for _ in 0..4 {
+        c.send(SYNC, "Genop", &busy);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut ok = 0;
+    let mut refused = Vec::new();
+    for _ in 0..4 {
+        let (_, r) = c.read_response();
+        match r.status.filter(|s| !s.is_ok()) {
+            None => ok += 1,
+            Some(s) => refused.push(s),
+        }
+    }
+    assert_eq!(ok, 2, "{refused:?}");
+    assert_eq!(refused.len(), 2);
+    for s in refused {
+        assert_eq!(s.code, Code::ResourceExhausted as i32);
+        assert!(s.message.contains("max_in_flight is 2"), "{}", s.message);
+    }
+}
+
+#[test]
+fn a_stuck_client_does_not_block_others() {
+    let dir = TempDir::new("policy-stuck");
+    let agent = Agent::start(Where::Unix(dir.0.join("a.sock")));
+    // Half a frame header, then nothing: its connection's reader waits, nobody else does.
+    let mut stuck = agent.connect();
+    stuck.raw(&[0, 0, 0]);
+    let mut slow = agent.connect();
+    let sid = create(&mut slow).unwrap();
+    // A frame that announces 1 KiB and sends 10 bytes of it.
+    let mut half = vec![0u8, 0, 4, 0, 0, 0, 0, 1, 1, 0];
+    half.extend_from_slice(&[0u8; 10]);
+    slow.raw(&half);
+    let t = std::time::Instant::now();
+    let mut other = agent.connect();
+    for _ in 0..20 {
+        assert!(create(&mut other).is_ok());
+    }
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(sid > 0);
 }

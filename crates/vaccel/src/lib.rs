@@ -362,16 +362,20 @@ impl Resource<'_> {
         Ok(n as u64)
     }
 
+    /// The resource's blob pointers (each NULL or a live blob).
+    fn blobs(&self) -> &[*mut abi::vaccel_blob] {
+        let r = &*self.raw;
+        if r.blobs.is_null() {
+            return &[];
+        }
+        // SAFETY: a live resource holds `nr_blobs` blob pointers, alive as long as it is.
+        unsafe { std::slice::from_raw_parts(r.blobs, r.nr_blobs) }
+    }
+
     /// The file of each blob, in order (`None` for a blob held in memory only).
     pub fn blob_paths(&self) -> Vec<Option<std::path::PathBuf>> {
         use std::os::unix::ffi::OsStrExt;
-        let r = &*self.raw;
-        if r.blobs.is_null() {
-            return Vec::new();
-        }
-        // SAFETY: a live resource holds `nr_blobs` blob pointers.
-        let blobs = unsafe { std::slice::from_raw_parts(r.blobs, r.nr_blobs) };
-        blobs
+        self.blobs()
             .iter()
             .map(|&b| {
                 // SAFETY: each pointer is NULL or a live blob whose path is NULL or a C string.
@@ -388,13 +392,7 @@ impl Resource<'_> {
 
     /// The current contents of each blob, in order (`None` for a blob without data).
     pub fn blob_data(&self) -> Vec<Option<&[u8]>> {
-        let r = &*self.raw;
-        if r.blobs.is_null() {
-            return Vec::new();
-        }
-        // SAFETY: a live resource holds `nr_blobs` blob pointers.
-        let blobs = unsafe { std::slice::from_raw_parts(r.blobs, r.nr_blobs) };
-        blobs
+        self.blobs()
             .iter()
             .map(|&b| {
                 // SAFETY: each pointer is NULL or a live blob of the resource.

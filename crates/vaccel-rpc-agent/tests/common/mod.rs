@@ -14,12 +14,25 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use vaccel_rpc_proto::abi::ArgType;
+use vaccel_rpc_proto::bytes::Bytes;
 use vaccel_rpc_proto::frame::FrameCodec;
 use vaccel_rpc_proto::ttrpc::{Request, Response};
-use vaccel_rpc_proto::{Frame, FrameType, Message};
+use vaccel_rpc_proto::{Frame, FrameType, Message, genop};
 
 pub const SYNC: &str = "vaccel.sync.agent.AgentService";
 pub const ASYNC: &str = "vaccel.asynchronous.agent.AgentService";
+
+/// A genop argument of type `t` holding `buf`.
+pub fn arg(t: ArgType, buf: impl Into<Bytes>) -> genop::Arg {
+    let buf = buf.into();
+    genop::Arg {
+        size: buf.len() as u32,
+        buf,
+        arg_type: t as i32,
+        ..Default::default()
+    }
+}
 
 /// A directory removed on drop.
 pub struct TempDir(pub PathBuf);

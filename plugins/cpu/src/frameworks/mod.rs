@@ -155,6 +155,46 @@ pub(crate) fn unload_all() {
     tflite::unload_all();
 }
 
+/// Fills `outputs` with the tensors `make` returns for each index; when one fails, frees the
+/// ones made before it and leaves `outputs` alone.
+#[cfg_attr(
+    not(any(feature = "torch", feature = "tensorflow", feature = "tflite")),
+    allow(dead_code)
+)]
+pub(crate) fn deliver_outputs<T: vaccel_plugin::tensor::Tensor>(
+    outputs: &mut [*mut T],
+    mut make: impl FnMut(usize) -> Result<*mut T, Failure>,
+) -> Result<(), Failure> {
+    let mut made = Vec::with_capacity(outputs.len());
+    for i in 0..outputs.len() {
+        match make(i) {
+            Ok(p) => made.push(p),
+            Err(f) => {
+                for p in made {
+                    // SAFETY: made just above by `make` and not handed out.
+                    unsafe { vaccel_plugin::tensor::free_tensor(p) };
+                }
+                return Err(f);
+            }
+        }
+    }
+    outputs.copy_from_slice(&made);
+    Ok(())
+}
+
+/// Where a run-time library is looked for: the file `env` names, then this plugin's directory,
+/// then the loader's search path.
+#[cfg_attr(not(any(feature = "tensorflow", feature = "tflite")), allow(dead_code))]
+pub(crate) fn runtime_library(env: &str, name: &str) -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os(env) {
+        return p.into();
+    }
+    match crate::selfpath::dir().map(|d| d.join(name)) {
+        Some(p) if p.exists() => p,
+        _ => name.into(),
+    }
+}
+
 /// The number of elements of a tensor with `dims`, if every dim is >= 0 and it fits.
 #[cfg_attr(
     not(any(feature = "torch", feature = "tensorflow", feature = "tflite")),

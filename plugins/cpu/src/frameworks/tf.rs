@@ -173,11 +173,11 @@ mod imp {
     use std::sync::OnceLock;
 
     use vaccel_plugin::abi::{VACCEL_EBACKEND, VACCEL_ENOENT, VACCEL_ENOMEM, VACCEL_ENOTSUP};
-    use vaccel_plugin::tensor::{self as vt, free_tensor, new_tensor};
+    use vaccel_plugin::tensor::{self as vt, new_tensor};
     use vaccel_plugin::{cstr, debug};
 
     use super::*;
-    use crate::frameworks::{Loaded, element_count};
+    use crate::frameworks::{Loaded, deliver_outputs, element_count, runtime_library};
     use crate::resource::{blob_bytes, blob_name, blob_path, blobs, local_dir};
 
     const LIBRARY: &str = "libtensorflow_cc.so.2";
@@ -251,13 +251,7 @@ mod imp {
     }
 
     fn library_path() -> PathBuf {
-        if let Some(p) = std::env::var_os("VACCEL_CPU_TENSORFLOW") {
-            return PathBuf::from(p);
-        }
-        match crate::selfpath::dir().map(|d| d.join(LIBRARY)) {
-            Some(p) if p.exists() => p,
-            _ => PathBuf::from(LIBRARY),
-        }
+        runtime_library("VACCEL_CPU_TENSORFLOW", LIBRARY)
     }
 
     impl Api {
@@ -708,21 +702,7 @@ mod imp {
             )
         };
         status.check("running the model")?;
-        let mut made = Vec::with_capacity(outputs.len());
-        for (i, &t) in results.1.iter().enumerate() {
-            match from_tf(api, i, t) {
-                Ok(p) => made.push(p),
-                Err(f) => {
-                    for p in made {
-                        // SAFETY: made above, not handed out.
-                        unsafe { free_tensor(p) };
-                    }
-                    return Err(f);
-                }
-            }
-        }
-        outputs.copy_from_slice(&made);
-        Ok(())
+        deliver_outputs(outputs, |i| from_tf(api, i, results.1[i]))
     }
 
     pub fn forget(id: i64) {

@@ -155,10 +155,10 @@ mod imp {
 
     use vaccel_plugin::abi::{VACCEL_EBACKEND, VACCEL_ENOMEM, VACCEL_ENOTSUP};
     use vaccel_plugin::debug;
-    use vaccel_plugin::tensor::{self as vt, free_tensor, new_tensor};
+    use vaccel_plugin::tensor::{self as vt, new_tensor};
 
     use super::*;
-    use crate::frameworks::{Loaded, element_count};
+    use crate::frameworks::{Loaded, deliver_outputs, element_count, runtime_library};
     use crate::resource::{blob_bytes, blob_name, blobs};
 
     const LIBRARY: &str = "libLiteRt.so";
@@ -218,13 +218,7 @@ mod imp {
     }
 
     fn library_path() -> PathBuf {
-        if let Some(p) = std::env::var_os("VACCEL_CPU_LITERT") {
-            return PathBuf::from(p);
-        }
-        match crate::selfpath::dir().map(|d| d.join(LIBRARY)) {
-            Some(p) if p.exists() => p,
-            _ => PathBuf::from(LIBRARY),
-        }
+        runtime_library("VACCEL_CPU_LITERT", LIBRARY)
     }
 
     /// The library, one environment and one CPU compilation options object for all models.
@@ -625,38 +619,17 @@ mod imp {
                 ));
             }
         }
-        let mut made = Vec::with_capacity(outputs.len());
-        for (i, (port, (mem, size))) in model
-            .outputs
-            .iter()
-            .zip(out_mem.iter_mut())
-            .take(outputs.len())
-            .enumerate()
-        {
+        deliver_outputs(outputs, |i| {
+            let (port, (mem, size)) = (&model.outputs[i], &mut out_mem[i]);
             let bytes = mem.bytes(*size);
-            match new_tensor::<vaccel_tflite_tensor>(
+            new_tensor::<vaccel_tflite_tensor>(
                 port.ty.dims(),
                 port.ty.element_type,
                 bytes.len(),
                 |d| d.copy_from_slice(bytes),
-            ) {
-                Some(p) => made.push(p),
-                None => {
-                    for p in made {
-                        // SAFETY: made above and not handed out.
-                        unsafe { free_tensor(p) };
-                    }
-                    return Err(Failure::new(
-                        VACCEL_ENOMEM,
-                        format!("output {i}: out of memory"),
-                    ));
-                }
-            }
-        }
-        drop(out_bufs);
-        drop(in_bufs);
-        outputs.copy_from_slice(&made);
-        Ok(())
+            )
+            .ok_or_else(|| Failure::new(VACCEL_ENOMEM, format!("output {i}: out of memory")))
+        })
     }
 
     fn host_buffer(

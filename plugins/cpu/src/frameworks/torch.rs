@@ -90,7 +90,7 @@ mod imp {
     use vaccel_plugin::tensor::{self as vt, free_tensor, new_tensor};
 
     use super::*;
-    use crate::frameworks::{Loaded, element_count};
+    use crate::frameworks::{Loaded, deliver_outputs, element_count};
     use crate::resource::{blob_data, blob_name, blob_path, blobs};
 
     static MODULES: Loaded<CModule> = Loaded::new();
@@ -267,21 +267,7 @@ mod imp {
                 tensors.len()
             )));
         }
-        let mut made = Vec::with_capacity(outputs.len());
-        for (i, t) in tensors.iter().take(outputs.len()).enumerate() {
-            match from_tch(i, t) {
-                Ok(p) => made.push(p),
-                Err(f) => {
-                    for p in made {
-                        // SAFETY: made above and not handed out.
-                        unsafe { free_tensor(p) };
-                    }
-                    return Err(f);
-                }
-            }
-        }
-        outputs.copy_from_slice(&made);
-        Ok(())
+        deliver_outputs(outputs, |i| from_tch(i, &tensors[i]))
     }
 
     pub fn forget(id: i64) {

@@ -283,7 +283,7 @@ impl Policy {
         if admits {
             return Ok(());
         }
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = vaccel_rpc_proto::ext::hex(&digest);
         Err(denied(
             abi::VACCEL_EPERM,
             format!(
@@ -380,10 +380,7 @@ mod tests {
         std::os::unix::fs::symlink(&lib, &link).unwrap();
         let other = dir.join("libother.so");
         std::fs::write(&other, b"other").unwrap();
-        let digest: String = vaccel_rpc_proto::ext::sha256(b"uploaded")
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = vaccel_rpc_proto::ext::hex(&vaccel_rpc_proto::ext::sha256(b"uploaded"));
         let p = parse(&format!(
             "exec_allow={}:f|g,exec_allow=sha256:{digest}:h",
             lib.display()

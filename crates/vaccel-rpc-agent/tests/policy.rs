@@ -72,18 +72,8 @@ fn exec_with_resource(c: &mut Client, sid: i64, rid: i64, symbol: &str) -> Optio
     c.call(SYNC, "Genop", &req).status.filter(|s| !s.is_ok())
 }
 
-fn register_blob(c: &mut Client, sid: i64, name: &str, data: &[u8]) -> Result<i64, ttrpc::Status> {
-    let req = resource::RegisterRequest {
-        blobs: vec![resource::Blob {
-            type_: 2,
-            name: name.into(),
-            data: Bytes::copy_from_slice(data),
-            size: data.len() as u32,
-        }],
-        resource_type: 1,
-        session_id: sid,
-        ..Default::default()
-    };
+/// `RegisterResource`: the new resource's id, or the refusal.
+fn register(c: &mut Client, req: resource::RegisterRequest) -> Result<i64, ttrpc::Status> {
     let r = c.call(SYNC, "RegisterResource", &req);
     match r.status.filter(|s| !s.is_ok()) {
         Some(s) => Err(s),
@@ -91,29 +81,39 @@ fn register_blob(c: &mut Client, sid: i64, name: &str, data: &[u8]) -> Result<i6
             .unwrap()
             .resource_id),
     }
+}
+
+fn register_blob(c: &mut Client, sid: i64, name: &str, data: &[u8]) -> Result<i64, ttrpc::Status> {
+    register(
+        c,
+        resource::RegisterRequest {
+            blobs: vec![resource::Blob {
+                type_: 2,
+                name: name.into(),
+                data: Bytes::copy_from_slice(data),
+                size: data.len() as u32,
+            }],
+            resource_type: 1,
+            session_id: sid,
+            ..Default::default()
+        },
+    )
 }
 
 fn register_paths(c: &mut Client, sid: i64, paths: &[&str]) -> Result<i64, ttrpc::Status> {
-    let req = resource::RegisterRequest {
-        paths: paths.iter().map(|p| p.to_string()).collect(),
-        resource_type: 1,
-        session_id: sid,
-        ..Default::default()
-    };
-    let r = c.call(SYNC, "RegisterResource", &req);
-    match r.status.filter(|s| !s.is_ok()) {
-        Some(s) => Err(s),
-        None => Ok(resource::RegisterResponse::decode(r.payload)
-            .unwrap()
-            .resource_id),
-    }
+    register(
+        c,
+        resource::RegisterRequest {
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+            resource_type: 1,
+            session_id: sid,
+            ..Default::default()
+        },
+    )
 }
 
 fn sha256_hex(data: &[u8]) -> String {
-    vaccel_rpc_proto::ext::sha256(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    vaccel_rpc_proto::ext::hex(&vaccel_rpc_proto::ext::sha256(data))
 }
 
 #[test]

@@ -262,6 +262,26 @@ fn hwm_kib(pid: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time a thread has run, in ns (`/proc/.../schedstat`, first field).
+fn schedstat_ns(path: &Path) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// CPU time the live threads of a process have run, in ns.
+fn process_cpu_ns(pid: &str) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .map(|t| schedstat_ns(&t.path().join("schedstat")))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 /// Resets the peak RSS of a process (`5` to `clear_refs`; best effort).
 fn reset_hwm(pid: &str) {
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
@@ -611,8 +631,21 @@ fn rpc_cache(agent: &Agent, b: Bounds) -> Res<Vec<(String, u64, f64)>> {
     Ok(rows)
 }
 
+/// Small-op figures with `k` concurrent clients.
+#[derive(Clone, Copy)]
+struct Small {
+    /// Merged percentiles of all clients' calls.
+    lat: Lat,
+    /// Calls per second, all clients together.
+    cps: f64,
+    /// CPU time per call of the agent and of the clients (µs): what the transport costs beyond
+    /// the wake-ups of the round trip.
+    agent_cpu_us: f64,
+    client_cpu_us: f64,
+}
+
 /// Small-op latency with `k` concurrent clients: merged percentiles and calls per second.
-fn rpc_small(agent: &Agent, k: usize, b: Bounds) -> Res<(Lat, f64)> {
+fn rpc_small(agent: &Agent, k: usize, b: Bounds) -> Res<Small> {
     let mut clients = Vec::new();
     for _ in 0..k {
         let mut c = agent.connect()?;
@@ -629,32 +662,53 @@ fn rpc_small(agent: &Agent, k: usize, b: Bounds) -> Res<(Lat, f64)> {
     for (mut c, sid) in clients {
         let barrier = barrier.clone();
         let all = all.clone();
-        handles.push(std::thread::spawn(move || -> Res<(usize, Duration)> {
-            let req = small_op(sid);
-            for _ in 0..3 {
-                let _: genop::Response = c.call("Genop", &req)?;
-            }
-            barrier.wait();
-            let start = Instant::now();
-            let ns = time_loop(per, || {
-                let _: genop::Response = c.call("Genop", &req)?;
-                Ok(())
-            })?;
-            let n = ns.len();
-            all.lock().map_err(|_| "poisoned")?.extend(ns);
-            Ok((n, start.elapsed()))
-        }));
+        // Each client is handed back, so that its connection (and the agent thread serving it,
+        // whose CPU time is counted) outlives the measurement.
+        handles.push(std::thread::spawn(
+            move || -> Res<(usize, Duration, u64, Client)> {
+                let req = small_op(sid);
+                for _ in 0..3 {
+                    let _: genop::Response = c.call("Genop", &req)?;
+                }
+                barrier.wait();
+                let me = Path::new("/proc/thread-self/schedstat");
+                let cpu = schedstat_ns(me);
+                let start = Instant::now();
+                let ns = time_loop(per, || {
+                    let _: genop::Response = c.call("Genop", &req)?;
+                    Ok(())
+                })?;
+                let cpu = schedstat_ns(me) - cpu;
+                let n = ns.len();
+                all.lock().map_err(|_| "poisoned")?.extend(ns);
+                Ok((n, start.elapsed(), cpu, c))
+            },
+        ));
     }
+    let agent_cpu = process_cpu_ns(&agent.pid());
     barrier.wait();
     let mut calls = 0;
     let mut wall = Duration::ZERO;
+    let mut client_cpu = 0;
+    let mut open = Vec::new();
     for h in handles {
-        let (n, d) = h.join().map_err(|_| "client panicked")??;
+        let (n, d, cpu, c) = h.join().map_err(|_| "client panicked")??;
         calls += n;
         wall = wall.max(d);
+        client_cpu += cpu;
+        open.push(c);
     }
+    let agent_cpu = process_cpu_ns(&agent.pid()).saturating_sub(agent_cpu);
+    drop(open);
     let ns = std::mem::take(&mut *all.lock().map_err(|_| "poisoned")?);
-    Ok((percentiles(ns), calls as f64 / wall.as_secs_f64()))
+    // The warm-up calls of time_loop are in the CPU times, not in `calls`.
+    let timed = (calls + k * (per.count / 100).clamp(3, 200)).max(1) as f64;
+    Ok(Small {
+        lat: percentiles(ns),
+        cps: calls as f64 / wall.as_secs_f64(),
+        agent_cpu_us: agent_cpu as f64 / timed / 1e3,
+        client_cpu_us: client_cpu as f64 / timed / 1e3,
+    })
 }
 
 /// One throughput row.
@@ -958,7 +1012,7 @@ fn lat_row(name: &str, l: Lat, floor: Option<Lat>, extra: &str) {
     );
 }
 
-type SmallRow = (Transport, usize, Lat, f64, f64, Lat);
+type SmallRow = (Transport, usize, Small, f64, Lat);
 
 /// The acceptance targets, each as a ratio of figures measured above (this run).
 fn acceptance(
@@ -970,7 +1024,8 @@ fn acceptance(
 ) {
     let mut rows: Vec<(String, String, bool)> = Vec::new();
     for (t, floor) in [(Transport::Tcp, rtt_tcp), (Transport::Unix, rtt_unix)] {
-        if let Some((_, _, l, ..)) = small.iter().find(|r| r.0 == t && r.1 == 1) {
+        if let Some((_, _, s, ..)) = small.iter().find(|r| r.0 == t && r.1 == 1) {
+            let l = s.lat;
             let r = l.p50 / floor.p50;
             rows.push((
                 format!("small op over {}: p50 <= 2x the raw round trip", t.name()),
@@ -1081,7 +1136,7 @@ fn run() -> Res<()> {
             "--stage" => stage = PathBuf::from(args.next().ok_or("--stage needs a directory")?),
             "-h" | "--help" => {
                 println!(
-                    "usage: vaccel-bench [--quick] [--stage <dir>] [--only small,plugin,tput,cache]"
+                    "usage: vaccel-bench [--quick] [--stage <dir>] [--only small,small-tcp,small-unix,plugin,tput,cache]"
                 );
                 return Ok(());
             }
@@ -1132,16 +1187,16 @@ fn run() -> Res<()> {
         (Transport::Tcp, &tcp, rtt_tcp),
         (Transport::Unix, &unix, rtt_unix),
     ] {
-        if !want("small") {
-            break;
+        if !want("small") && !want(&format!("small-{}", t.name())) {
+            continue;
         }
         let mut one = 0.0;
         for k in [1, 4, 16] {
-            let (l, cps) = rpc_small(agent, k, b)?;
+            let r = rpc_small(agent, k, b)?;
             if k == 1 {
-                one = cps;
+                one = r.cps;
             }
-            small.push((t, k, l, cps, cps / one, floor));
+            small.push((t, k, r, r.cps / one, floor));
         }
     }
     let (plugin_tcp, plugin_unix) = if want("plugin") {
@@ -1190,12 +1245,15 @@ fn run() -> Res<()> {
         None,
         "",
     );
-    for (t, k, l, cps, scale, floor) in &small {
+    for (t, k, r, scale, floor) in &small {
         lat_row(
             &format!("rpc {}: genop classify, {k} client(s)", t.name()),
-            *l,
+            r.lat,
             Some(*floor),
-            &format!("{cps:.0} calls/s, {scale:.2}x of 1 client"),
+            &format!(
+                "{:.0} calls/s, {scale:.2}x of 1 client; CPU per call: agent {:.1} µs, client {:.1} µs",
+                r.cps, r.agent_cpu_us, r.client_cpu_us
+            ),
         );
     }
     for (t, r, floor) in [

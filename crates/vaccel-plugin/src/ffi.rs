@@ -6,7 +6,8 @@
 //! symbol a plugin actually references must be exported by the core when the plugin is loaded;
 //! declarations a plugin never uses leave no reference behind.
 
-use std::ffi::{c_char, c_int};
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::OnceLock;
 
 use vaccel_abi::{vaccel_op, vaccel_prof_region, vaccel_resource, vaccel_session};
 
@@ -53,4 +54,40 @@ unsafe extern "C" {
         size: usize,
         alloc_lower: *mut *mut c_char,
     ) -> c_int;
+}
+
+/// `int vaccel_capi_log_enabled(int flag)`.
+type LogEnabled = unsafe extern "C" fn(flag: c_int) -> c_int;
+
+/// Whether the core would print a message of slog level `flag`, when the core is this project's
+/// libvaccel (it exports `vaccel_capi_log_enabled`, found once in the object that provides
+/// `slog_print`); `true` with any other core, whose `slog_print` decides. Lets a plugin skip
+/// formatting the debug lines of every call when they would be dropped.
+pub fn log_enabled(flag: c_int) -> bool {
+    static ENABLED: OnceLock<Option<LogEnabled>> = OnceLock::new();
+    let f = ENABLED.get_or_init(|| {
+        // SAFETY: an all-zero Dl_info is valid output space; dladdr only reads the address.
+        let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+        // SAFETY: `slog_print` is a function of the loaded core (resolved when this plugin was
+        // loaded); dladdr accepts any address.
+        if unsafe { libc::dladdr(slog_print as *const c_void, &mut info) } == 0
+            || info.dli_fname.is_null()
+        {
+            return None;
+        }
+        // SAFETY: `dli_fname` is the NUL-terminated path of an object that is loaded (NOLOAD
+        // opens nothing new); the handle is closed again, the core stays loaded for as long as
+        // this plugin (it loaded the plugin), and so does the function found in it.
+        unsafe {
+            let handle = libc::dlopen(info.dli_fname, libc::RTLD_NOW | libc::RTLD_NOLOAD);
+            if handle.is_null() {
+                return None;
+            }
+            let sym = libc::dlsym(handle, c"vaccel_capi_log_enabled".as_ptr());
+            libc::dlclose(handle);
+            (!sym.is_null()).then(|| std::mem::transmute::<*mut c_void, LogEnabled>(sym))
+        }
+    });
+    // SAFETY: the core's `int (int)` function, loaded (see above); it takes any flag.
+    f.is_none_or(|f| unsafe { f(flag) } != 0)
 }

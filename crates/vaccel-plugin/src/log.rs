@@ -25,7 +25,9 @@ pub fn log(flag: c_int, msg: &str) {
 #[macro_export]
 macro_rules! debug {
     ($($arg:tt)*) => {
-        $crate::log($crate::abi::SLOG_DEBUG, &::std::format!($($arg)*))
+        if $crate::ffi::log_enabled($crate::abi::SLOG_DEBUG) {
+            $crate::log($crate::abi::SLOG_DEBUG, &::std::format!($($arg)*))
+        }
     };
 }
 
@@ -33,7 +35,9 @@ macro_rules! debug {
 #[macro_export]
 macro_rules! info {
     ($($arg:tt)*) => {
-        $crate::log($crate::abi::SLOG_INFO, &::std::format!($($arg)*))
+        if $crate::ffi::log_enabled($crate::abi::SLOG_INFO) {
+            $crate::log($crate::abi::SLOG_INFO, &::std::format!($($arg)*))
+        }
     };
 }
 
@@ -41,7 +45,9 @@ macro_rules! info {
 #[macro_export]
 macro_rules! warn {
     ($($arg:tt)*) => {
-        $crate::log($crate::abi::SLOG_WARN, &::std::format!($($arg)*))
+        if $crate::ffi::log_enabled($crate::abi::SLOG_WARN) {
+            $crate::log($crate::abi::SLOG_WARN, &::std::format!($($arg)*))
+        }
     };
 }
 
@@ -49,7 +55,9 @@ macro_rules! warn {
 #[macro_export]
 macro_rules! error {
     ($($arg:tt)*) => {
-        $crate::log($crate::abi::SLOG_ERROR, &::std::format!($($arg)*))
+        if $crate::ffi::log_enabled($crate::abi::SLOG_ERROR) {
+            $crate::log($crate::abi::SLOG_ERROR, &::std::format!($($arg)*))
+        }
     };
 }
 

@@ -208,6 +208,7 @@ fn main() -> ExitCode {
     let code = rt.block_on(run(address, cli.server_address, Arc::new(agent)));
     // Do not wait for calls still running in blocking threads.
     rt.shutdown_background();
+    log::drain();
     code
 }
 

@@ -1065,6 +1065,8 @@ impl Watcher {
                 std::thread::sleep(Duration::from_millis(50));
                 continue;
             }
+            // The log lines of the calls answered since the last tick.
+            crate::log::drain();
             for ev in &events[..n as usize] {
                 let id = ev.u64;
                 if id == KICK {
@@ -1072,6 +1074,7 @@ impl Watcher {
                     // SAFETY: reads 8 bytes into `v` from the eventfd.
                     unsafe { libc::read(w.kick.as_raw_fd(), (&raw mut v).cast(), 8) };
                     quiet = 0;
+                    crate::log::set_batching(true);
                     continue;
                 }
                 let conn = lock(&w.conns).get(&id).and_then(Weak::upgrade);
@@ -1097,12 +1100,14 @@ impl Watcher {
                     // Sleep until the next call starts. A call that started just before this
                     // store is seen by the next scan: `busy` then finds the flag set and kicks.
                     w.asleep.store(true, Ordering::Release);
+                    crate::log::set_batching(false);
                     quiet = 0;
                     let now = now_ms();
                     let conns: Vec<Arc<Conn>> =
                         lock(&w.conns).values().filter_map(Weak::upgrade).collect();
                     if conns.iter().any(|c| c.arm_if_slow(now)) {
                         w.asleep.store(false, Ordering::Release);
+                        crate::log::set_batching(true);
                     }
                 }
             }

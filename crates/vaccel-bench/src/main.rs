@@ -108,9 +108,14 @@ fn percentiles(mut ns: Vec<u64>) -> Lat {
     }
 }
 
+/// The untimed warm-up calls of [`time_loop`].
+fn warm_up(b: Bounds) -> usize {
+    (b.count / 100).clamp(3, 200)
+}
+
 /// Times `op` up to `b.count` times or `b.time`, after a short warm-up.
 fn time_loop(b: Bounds, mut op: impl FnMut() -> Res<()>) -> Res<Vec<u64>> {
-    for _ in 0..(b.count / 100).clamp(3, 200) {
+    for _ in 0..warm_up(b) {
         op()?;
     }
     let mut ns = Vec::with_capacity(b.count);
@@ -141,9 +146,19 @@ impl Drop for TempDir {
     }
 }
 
-trait Sock: Read + Write + Send + std::os::fd::AsFd {}
-impl Sock for TcpStream {}
-impl Sock for UnixStream {}
+trait Sock: Read + Write + Send + std::os::fd::AsFd {
+    fn shutdown_write(&self) -> std::io::Result<()>;
+}
+impl Sock for TcpStream {
+    fn shutdown_write(&self) -> std::io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+}
+impl Sock for UnixStream {
+    fn shutdown_write(&self) -> std::io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Transport {
@@ -182,26 +197,53 @@ fn socket_pair(t: Transport, dir: &Path) -> Res<(Box<dyn Sock>, Box<dyn Sock>)> 
     }
 }
 
+/// A raw 64-byte ping-pong: this thread writes, an echo thread answers.
+struct PingPong {
+    sock: Box<dyn Sock>,
+    echo: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PingPong {
+    fn start(t: Transport, dir: &Path) -> Res<PingPong> {
+        let (sock, mut s) = socket_pair(t, dir)?;
+        let echo = std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            while s.read_exact(&mut buf).is_ok() {
+                if s.write_all(&buf).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(PingPong {
+            sock,
+            echo: Some(echo),
+        })
+    }
+
+    /// Round trips in ns, within `b`.
+    fn rtts(&mut self, b: Bounds) -> Res<Vec<u64>> {
+        let mut buf = [7u8; 64];
+        time_loop(b, || {
+            self.sock.write_all(&buf)?;
+            self.sock.read_exact(&mut buf)?;
+            Ok(())
+        })
+    }
+}
+
+impl Drop for PingPong {
+    fn drop(&mut self) {
+        // The echo thread ends when its read sees the end of the stream.
+        let _ = self.sock.shutdown_write();
+        if let Some(echo) = self.echo.take() {
+            let _ = echo.join();
+        }
+    }
+}
+
 /// Raw 64-byte ping-pong round trip.
 fn floor_rtt(t: Transport, dir: &Path, b: Bounds) -> Res<Lat> {
-    let (mut c, mut s) = socket_pair(t, dir)?;
-    let echo = std::thread::spawn(move || {
-        let mut buf = [0u8; 64];
-        while s.read_exact(&mut buf).is_ok() {
-            if s.write_all(&buf).is_err() {
-                break;
-            }
-        }
-    });
-    let mut buf = [7u8; 64];
-    let ns = time_loop(b, || {
-        c.write_all(&buf)?;
-        c.read_exact(&mut buf)?;
-        Ok(())
-    })?;
-    drop(c);
-    let _ = echo.join();
-    Ok(percentiles(ns))
+    Ok(percentiles(PingPong::start(t, dir)?.rtts(b)?))
 }
 
 /// Raw bulk bandwidth with 1 MiB writes, in MB/s (10^6 bytes per second).
@@ -702,13 +744,59 @@ fn rpc_small(agent: &Agent, k: usize, b: Bounds) -> Res<Small> {
     drop(open);
     let ns = std::mem::take(&mut *all.lock().map_err(|_| "poisoned")?);
     // The warm-up calls of time_loop are in the CPU times, not in `calls`.
-    let timed = (calls + k * (per.count / 100).clamp(3, 200)).max(1) as f64;
+    let timed = (calls + k * warm_up(per)).max(1) as f64;
     Ok(Small {
         lat: percentiles(ns),
         cps: calls as f64 / wall.as_secs_f64(),
         agent_cpu_us: agent_cpu as f64 / timed / 1e3,
         client_cpu_us: client_cpu as f64 / timed / 1e3,
     })
+}
+
+/// Rounds of [`rpc_one_vs_floor`].
+const ROUNDS: usize = 10;
+
+/// The small op with one client, measured in rounds that alternate with rounds of the raw
+/// ping-pong `floor` of the same transport: both percentiles then come from the same stretch of
+/// time, so that what else runs on the machine weighs on the ratio's two sides alike.
+fn rpc_one_vs_floor(agent: &Agent, floor: &mut PingPong, b: Bounds) -> Res<(Lat, Small)> {
+    let mut c = agent.connect()?;
+    let sid = c.session()?;
+    let req = small_op(sid);
+    let round = Bounds {
+        count: (b.count / ROUNDS).max(1),
+        time: b.time / ROUNDS as u32,
+        ..b
+    };
+    let me = Path::new("/proc/thread-self/schedstat");
+    let (mut floor_ns, mut ns) = (Vec::new(), Vec::new());
+    let (mut agent_cpu, mut client_cpu, mut timed) = (0, 0, 0);
+    let mut wall = Duration::ZERO;
+    for _ in 0..ROUNDS {
+        floor_ns.extend(floor.rtts(round)?);
+        let (a, cpu, start) = (
+            process_cpu_ns(&agent.pid()),
+            schedstat_ns(me),
+            Instant::now(),
+        );
+        let r = time_loop(round, || {
+            let _: genop::Response = c.call("Genop", &req)?;
+            Ok(())
+        })?;
+        wall += start.elapsed();
+        client_cpu += schedstat_ns(me) - cpu;
+        agent_cpu += process_cpu_ns(&agent.pid()).saturating_sub(a);
+        timed += r.len() + warm_up(round);
+        ns.extend(r);
+    }
+    let timed = timed.max(1) as f64;
+    let small = Small {
+        cps: ns.len() as f64 / wall.as_secs_f64(),
+        lat: percentiles(ns),
+        agent_cpu_us: agent_cpu as f64 / timed / 1e3,
+        client_cpu_us: client_cpu as f64 / timed / 1e3,
+    };
+    Ok((percentiles(floor_ns), small))
 }
 
 /// One throughput row.
@@ -1166,8 +1254,8 @@ fn run() -> Res<()> {
     println!();
 
     // Floors.
-    let rtt_tcp = floor_rtt(Transport::Tcp, &dir.0, b)?;
-    let rtt_unix = floor_rtt(Transport::Unix, &dir.0, b)?;
+    let mut rtt_tcp = floor_rtt(Transport::Tcp, &dir.0, b)?;
+    let mut rtt_unix = floor_rtt(Transport::Unix, &dir.0, b)?;
     let bw_tcp = floor_bulk(Transport::Tcp, &dir.0, b)?;
     let bw_unix = floor_bulk(Transport::Unix, &dir.0, b)?;
     let memcpy = floor_memcpy(b);
@@ -1183,20 +1271,20 @@ fn run() -> Res<()> {
         &dir.0,
     )?;
     let mut small = Vec::new();
-    for (t, agent, floor) in [
-        (Transport::Tcp, &tcp, rtt_tcp),
-        (Transport::Unix, &unix, rtt_unix),
+    for (t, agent, rtt) in [
+        (Transport::Tcp, &tcp, &mut rtt_tcp),
+        (Transport::Unix, &unix, &mut rtt_unix),
     ] {
         if !want("small") && !want(&format!("small-{}", t.name())) {
             continue;
         }
-        let mut one = 0.0;
-        for k in [1, 4, 16] {
+        // The floor of this transport is measured again, interleaved with the one-client rows.
+        let (floor, one) = rpc_one_vs_floor(agent, &mut PingPong::start(t, &dir.0)?, b)?;
+        *rtt = floor;
+        small.push((t, 1, one, 1.0, floor));
+        for k in [4, 16] {
             let r = rpc_small(agent, k, b)?;
-            if k == 1 {
-                one = r.cps;
-            }
-            small.push((t, k, r, r.cps / one, floor));
+            small.push((t, k, r, r.cps / one.cps, floor));
         }
     }
     let (plugin_tcp, plugin_unix) = if want("plugin") {

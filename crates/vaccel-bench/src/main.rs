@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use vaccel_abi::{ArgType, OpType};
 use vaccel_rpc_proto::ttrpc::Response;
+use vaccel_rpc_proto::wait::AnswerWait;
 use vaccel_rpc_proto::{
     Bytes, EncodeSegments, FrameCodec, FrameReader, FrameType, Message, genop, resource, segments,
     session,
@@ -205,10 +206,20 @@ struct PingPong {
 
 impl PingPong {
     fn start(t: Transport, dir: &Path) -> Res<PingPong> {
+        PingPong::with_work(t, dir, Duration::ZERO)
+    }
+
+    /// A ping-pong whose echo thread spins for `work` before each answer (context for the RPC
+    /// rows: any work between a read and the answer lets the waiting side's core go idle).
+    fn with_work(t: Transport, dir: &Path, work: Duration) -> Res<PingPong> {
         let (sock, mut s) = socket_pair(t, dir)?;
         let echo = std::thread::spawn(move || {
             let mut buf = [0u8; 64];
             while s.read_exact(&mut buf).is_ok() {
+                let start = Instant::now();
+                while start.elapsed() < work {
+                    std::hint::spin_loop();
+                }
                 if s.write_all(&buf).is_err() {
                     break;
                 }
@@ -402,6 +413,7 @@ impl Agent {
             sock: FrameReader::new(sock, FrameCodec::default()),
             next: 1,
             sent: 0,
+            wait: AnswerWait::from_env(),
         })
     }
 }
@@ -421,6 +433,9 @@ struct Client {
     next: u32,
     /// Bytes written to the socket so far.
     sent: u64,
+    /// How answers are waited for: as `libvaccel-rpc.so` does (`VACCEL_RPC_POLL_US`), unless a
+    /// row says otherwise.
+    wait: AnswerWait,
 }
 
 impl Client {
@@ -438,9 +453,14 @@ impl Client {
         self.next += 2;
         let segs = segments::request_frame_named(id, service, method, msg, 0)?;
         segments::write_all_vectored(self.sock.get_mut(), &segs)?;
+        let sent = Instant::now();
         self.sent += segs.iter().map(|s| s.len() as u64).sum::<u64>();
         drop(segs);
+        let waiting =
+            (self.sock.buffered() == 0).then(|| self.wait.start(Some(self.sock.get_ref().as_fd())));
         let f = self.sock.read_frame()?.ok_or("connection closed")?;
+        drop(waiting);
+        self.wait.observed(sent.elapsed());
         if f.stream_id != id {
             return Err("response to another stream".into());
         }
@@ -756,47 +776,111 @@ fn rpc_small(agent: &Agent, k: usize, b: Bounds) -> Res<Small> {
 /// Rounds of [`rpc_one_vs_floor`].
 const ROUNDS: usize = 10;
 
+/// Busy work of the echo in the context ping-pong.
+const ECHO_WORK: Duration = Duration::from_micros(1);
+
 /// The small op with one client, measured in rounds that alternate with rounds of the raw
-/// ping-pong `floor` of the same transport: both percentiles then come from the same stretch of
-/// time, so that what else runs on the machine weighs on the ratio's two sides alike.
-fn rpc_one_vs_floor(agent: &Agent, floor: &mut PingPong, b: Bounds) -> Res<(Lat, Small)> {
-    let mut c = agent.connect()?;
-    let sid = c.session()?;
-    let req = small_op(sid);
+/// ping-pong of the same transport and of the ping-pong whose echo works [`ECHO_WORK`] before
+/// answering: all percentiles then come from the same stretch of time, so that what else runs
+/// on the machine weighs on the ratio's two sides alike. Returns the two ping-pongs' latencies
+/// and the small op's figures.
+fn rpc_one_vs_floor(agent: &Agent, t: Transport, dir: &Path, b: Bounds) -> Res<OneClient> {
+    let mut floor = PingPong::start(t, dir)?;
+    let mut worked = PingPong::with_work(t, dir, ECHO_WORK)?;
+    let mut polling = agent.connect()?;
+    let mut blocking = agent.connect()?;
+    blocking.wait = AnswerWait::new(Duration::ZERO);
+    let mut rpc = [
+        RpcRounds::new(&mut polling)?,
+        RpcRounds::new(&mut blocking)?,
+    ];
     let round = Bounds {
         count: (b.count / ROUNDS).max(1),
         time: b.time / ROUNDS as u32,
         ..b
     };
-    let me = Path::new("/proc/thread-self/schedstat");
-    let (mut floor_ns, mut ns) = (Vec::new(), Vec::new());
-    let (mut agent_cpu, mut client_cpu, mut timed) = (0, 0, 0);
-    let mut wall = Duration::ZERO;
+    let (mut floor_ns, mut worked_ns) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         floor_ns.extend(floor.rtts(round)?);
+        worked_ns.extend(worked.rtts(round)?);
+        for r in &mut rpc {
+            r.round(agent, round)?;
+        }
+    }
+    let [polling, blocking] = rpc.map(RpcRounds::figures);
+    Ok(OneClient {
+        floor: percentiles(floor_ns),
+        worked: percentiles(worked_ns),
+        polling,
+        blocking,
+    })
+}
+
+/// What [`rpc_one_vs_floor`] measures.
+struct OneClient {
+    floor: Lat,
+    worked: Lat,
+    /// The small op waiting for answers as `libvaccel-rpc.so` does by default.
+    polling: Small,
+    /// The same with blocking reads only (`VACCEL_RPC_POLL_US=0`).
+    blocking: Small,
+}
+
+/// Rounds of the small op on one client, with the CPU time they cost.
+struct RpcRounds<'c> {
+    client: &'c mut Client,
+    req: genop::Request,
+    ns: Vec<u64>,
+    agent_cpu: u64,
+    client_cpu: u64,
+    /// Calls made, warm-up included.
+    calls: usize,
+    wall: Duration,
+}
+
+impl<'c> RpcRounds<'c> {
+    fn new(client: &'c mut Client) -> Res<RpcRounds<'c>> {
+        let sid = client.session()?;
+        Ok(RpcRounds {
+            client,
+            req: small_op(sid),
+            ns: Vec::new(),
+            agent_cpu: 0,
+            client_cpu: 0,
+            calls: 0,
+            wall: Duration::ZERO,
+        })
+    }
+
+    fn round(&mut self, agent: &Agent, b: Bounds) -> Res<()> {
+        let me = Path::new("/proc/thread-self/schedstat");
         let (a, cpu, start) = (
             process_cpu_ns(&agent.pid()),
             schedstat_ns(me),
             Instant::now(),
         );
-        let r = time_loop(round, || {
-            let _: genop::Response = c.call("Genop", &req)?;
+        let (c, req) = (&mut *self.client, &self.req);
+        let r = time_loop(b, || {
+            let _: genop::Response = c.call("Genop", req)?;
             Ok(())
         })?;
-        wall += start.elapsed();
-        client_cpu += schedstat_ns(me) - cpu;
-        agent_cpu += process_cpu_ns(&agent.pid()).saturating_sub(a);
-        timed += r.len() + warm_up(round);
-        ns.extend(r);
+        self.wall += start.elapsed();
+        self.client_cpu += schedstat_ns(me) - cpu;
+        self.agent_cpu += process_cpu_ns(&agent.pid()).saturating_sub(a);
+        self.calls += r.len() + warm_up(b);
+        self.ns.extend(r);
+        Ok(())
     }
-    let timed = timed.max(1) as f64;
-    let small = Small {
-        cps: ns.len() as f64 / wall.as_secs_f64(),
-        lat: percentiles(ns),
-        agent_cpu_us: agent_cpu as f64 / timed / 1e3,
-        client_cpu_us: client_cpu as f64 / timed / 1e3,
-    };
-    Ok((percentiles(floor_ns), small))
+
+    fn figures(self) -> Small {
+        let calls = self.calls.max(1) as f64;
+        Small {
+            cps: self.ns.len() as f64 / self.wall.as_secs_f64(),
+            lat: percentiles(self.ns),
+            agent_cpu_us: self.agent_cpu as f64 / calls / 1e3,
+            client_cpu_us: self.client_cpu as f64 / calls / 1e3,
+        }
+    }
 }
 
 /// One throughput row.
@@ -1271,6 +1355,8 @@ fn run() -> Res<()> {
         &dir.0,
     )?;
     let mut small = Vec::new();
+    let mut worked = Vec::new();
+    let mut blocking = Vec::new();
     for (t, agent, rtt) in [
         (Transport::Tcp, &tcp, &mut rtt_tcp),
         (Transport::Unix, &unix, &mut rtt_unix),
@@ -1279,8 +1365,15 @@ fn run() -> Res<()> {
             continue;
         }
         // The floor of this transport is measured again, interleaved with the one-client rows.
-        let (floor, one) = rpc_one_vs_floor(agent, &mut PingPong::start(t, &dir.0)?, b)?;
+        let OneClient {
+            floor,
+            worked: with_work,
+            polling: one,
+            blocking: one_blocking,
+        } = rpc_one_vs_floor(agent, t, &dir.0, b)?;
         *rtt = floor;
+        worked.push((t, with_work));
+        blocking.push((t, one_blocking, floor));
         small.push((t, 1, one, 1.0, floor));
         for k in [4, 16] {
             let r = rpc_small(agent, k, b)?;
@@ -1326,6 +1419,18 @@ fn run() -> Res<()> {
     println!("|---|---|---|---|---|---|---|---|");
     lat_row("floor: tcp ping-pong 64 B (TCP_NODELAY)", rtt_tcp, None, "");
     lat_row("floor: unix ping-pong 64 B", rtt_unix, None, "");
+    for (t, l) in &worked {
+        lat_row(
+            &format!(
+                "context: {} ping-pong 64 B, echo works {} µs before answering",
+                t.name(),
+                ECHO_WORK.as_micros()
+            ),
+            *l,
+            None,
+            "not a floor: what any work between read and answer costs in wake-ups here",
+        );
+    }
     lat_row("local: vaccel_noop (noop plugin)", local_noop, None, "");
     lat_row(
         "local: genop classify (noop plugin)",
@@ -1340,6 +1445,21 @@ fn run() -> Res<()> {
             Some(*floor),
             &format!(
                 "{:.0} calls/s, {scale:.2}x of 1 client; CPU per call: agent {:.1} µs, client {:.1} µs",
+                r.cps, r.agent_cpu_us, r.client_cpu_us
+            ),
+        );
+    }
+    for (t, r, floor) in &blocking {
+        lat_row(
+            &format!(
+                "rpc {}: genop classify, 1 client, blocking reads ({}=0)",
+                t.name(),
+                vaccel_rpc_proto::wait::BUDGET_ENV
+            ),
+            r.lat,
+            Some(*floor),
+            &format!(
+                "{:.0} calls/s; CPU per call: agent {:.1} µs, client {:.1} µs",
                 r.cps, r.agent_cpu_us, r.client_cpu_us
             ),
         );

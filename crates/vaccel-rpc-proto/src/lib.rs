@@ -78,6 +78,7 @@ pub mod segments;
 pub mod service;
 pub mod tls;
 pub mod ttrpc;
+pub mod wait;
 
 pub use messages::{empty, genop, image, profiling, resource, session, tf, tflite, torch};
 

@@ -36,6 +36,7 @@ use vaccel_rpc_proto::error::status_to_errno;
 use vaccel_rpc_proto::frame::{self, MAX_PAYLOAD, flags};
 use vaccel_rpc_proto::prost::encoding::encoded_len_varint;
 use vaccel_rpc_proto::rustls;
+use vaccel_rpc_proto::wait::AnswerWait;
 use vaccel_rpc_proto::{
     Address, Bytes, EncodeSegments, FrameCodec, FrameReader, FrameType, Message, Method, Service,
     StreamIds, ext, genop, resource, segments, ttrpc,
@@ -289,6 +290,12 @@ pub trait Transport: Read + Write {
     fn unix_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         None
     }
+
+    /// The socket to poll for answers ([`vaccel_rpc_proto::wait`]); none for TLS, whose
+    /// records may already be buffered in rustls.
+    fn poll_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        None
+    }
 }
 
 impl Transport for Stream {
@@ -299,12 +306,26 @@ impl Transport for Stream {
             _ => None,
         }
     }
+
+    fn poll_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        match self {
+            Stream::Tcp(s) => Some(s.as_fd()),
+            Stream::Unix(s) => Some(s.as_fd()),
+            Stream::Vsock(s) => Some(s.as_fd()),
+            Stream::Tls(_) => None,
+        }
+    }
 }
 
 impl Transport for UnixStream {
     fn unix_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         use std::os::fd::AsFd;
         Some(self.as_fd())
+    }
+
+    fn poll_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.unix_fd()
     }
 }
 
@@ -606,6 +627,10 @@ pub struct Client<S: Read> {
     auth: Vec<u8>,
     /// The per-call deadline the socket was set up with (for the error message).
     call_timeout: Option<Duration>,
+    /// How answers are waited for (polling briefly before blocking), and when the last request
+    /// went out.
+    wait: AnswerWait,
+    sent_at: Option<std::time::Instant>,
 }
 
 /// A genop whose arguments of [`SHM_ARG_MIN`] bytes or more add up to this many goes through
@@ -633,6 +658,8 @@ impl<S: Transport> Client<S> {
             token: None,
             auth: Vec::new(),
             call_timeout: None,
+            wait: AnswerWait::from_env(),
+            sent_at: None,
         }
     }
 
@@ -914,12 +941,16 @@ impl<S: Transport> Client<S> {
 
     fn write(&mut self, segs: &[Bytes]) -> Result<(), RpcError> {
         segments::write_all_vectored(self.io.get_mut(), segs)
-            .map_err(|e| RpcError::Transport(format!("cannot send to the agent: {e}")))
+            .map_err(|e| RpcError::Transport(format!("cannot send to the agent: {e}")))?;
+        self.sent_at = Some(std::time::Instant::now());
+        Ok(())
     }
 
     /// Reads frames until the Response of stream `id`.
     fn response<Resp: Bounded>(&mut self, id: u32, method: Method) -> Result<Resp, RpcError> {
         loop {
+            let buffered = self.io.buffered() > 0;
+            let waiting = (!buffered).then(|| self.wait.start(self.io.get_ref().poll_fd()));
             let frame = self
                 .io
                 .read_frame()
@@ -927,12 +958,16 @@ impl<S: Transport> Client<S> {
                 .ok_or_else(|| {
                     RpcError::Transport(format!("the agent closed the connection during {method}"))
                 })?;
+            drop(waiting);
             if frame.frame_type != FrameType::Response || frame.stream_id != id {
                 debug!(
                     "[rpc] Ignoring a {:?} frame on stream {} while waiting for stream {id}",
                     frame.frame_type, frame.stream_id
                 );
                 continue;
+            }
+            if let Some(sent) = self.sent_at.take() {
+                self.wait.observed(sent.elapsed());
             }
             // Bounded decoding: a response full of empty repeated elements is refused before
             // prost would turn each into a whole struct (the agent is not trusted either).

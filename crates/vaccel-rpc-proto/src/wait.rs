@@ -3,11 +3,11 @@
 //! A small call's answer comes back within tens of microseconds. A client thread that blocks in
 //! `read` at once lets its core go idle, and waking an idle core is what a round trip mostly
 //! costs on virtual machines: on the 2-core VM of `BENCHMARKS.md` a 64-byte unix ping-pong takes
-//! 14 µs when the echo answers at once, but 20 µs as soon as the echo works for 1 µs first (the
-//! waiting core has gone idle by then), and 25-30 µs with the few µs of work of a real call. A
-//! client that polls the socket without blocking for a bounded time keeps its core awake for the
-//! answer (19 µs for that same call). This is the client-side counterpart of the kernel's
-//! halt-polling, which such guests often lack.
+//! 14 µs when the echo answers at once, but 18-20 µs as soon as the echo works for 1 µs first
+//! (the waiting core has gone idle by then), and about 25 µs with the few µs of work of a real
+//! call. A client that polls the socket without blocking for a bounded time keeps its core awake
+//! for the answer (about 20 µs for that same call). This is the client-side counterpart of the
+//! kernel's halt-polling, which such guests often lack.
 //!
 //! The poll is bounded and adaptive, so that it only spends CPU where it pays:
 //! - at most the budget (`VACCEL_RPC_POLL_US`, default [`DEFAULT_BUDGET_US`] µs; `0` never

@@ -185,18 +185,18 @@ pub fn flush() {
     if let Some(lines) = DEFERRED.with(|d| d.borrow_mut().take())
         && !lines.is_empty()
     {
-        BATCH.add(&lines, &mut std::io::stderr().lock());
+        BATCH.add(&lines, &mut std::io::stderr());
     }
 }
 
 /// Writes out the batch.
 pub fn drain() {
-    BATCH.drain(&mut std::io::stderr().lock());
+    BATCH.drain(&mut std::io::stderr());
 }
 
 /// Whether a periodic [`drain`] runs (the watcher sets it while it ticks). Turning it off drains.
 pub fn set_batching(on: bool) {
-    BATCH.set_batching(on, &mut std::io::stderr().lock());
+    BATCH.set_batching(on, &mut std::io::stderr());
 }
 
 /// Writes one line (use the macros).
@@ -222,7 +222,7 @@ pub fn write(level: Level, args: std::fmt::Arguments<'_>) {
     });
     if !held {
         // The batch first, then this line.
-        BATCH.direct(line.as_bytes(), &mut std::io::stderr().lock());
+        BATCH.direct(line.as_bytes(), &mut std::io::stderr());
     }
 }
 

@@ -58,10 +58,6 @@ impl AnswerWait {
         AnswerWait::new(Duration::from_micros(us))
     }
 
-    pub fn budget(&self) -> Duration {
-        self.budget
-    }
-
     /// Whether the next wait would poll (the budget is not zero and recent waits fit in it).
     pub fn polls(&self) -> bool {
         !self.budget.is_zero() && self.average_ns <= self.budget.as_nanos() as u64

@@ -8,14 +8,23 @@
 
 use vaccel::Config;
 
-/// Parses the option value. Empty items (`a=b,,c=d` or a trailing comma) are skipped.
+/// The trimmed `(key, value)` items of a `key=value,...` option (this one and the agent's
+/// `--agent-config`). Empty items (`a=b,,c=d` or a trailing comma) are skipped.
+pub fn items(value: &str) -> impl Iterator<Item = Result<(&str, &str), String>> {
+    value
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|item| match item.split_once('=') {
+            Some((key, val)) => Ok((key.trim(), val.trim())),
+            None => Err(format!("Invalid option `{item}`: expected `key=value`")),
+        })
+}
+
+/// Parses the option value.
 pub fn parse(value: &str) -> Result<Config, String> {
     let mut config = Config::default();
-    for item in value.split(',').filter(|s| !s.trim().is_empty()) {
-        let Some((key, val)) = item.split_once('=') else {
-            return Err(format!("Invalid option `{item}`: expected `key=value`"));
-        };
-        let (key, val) = (key.trim(), val.trim());
+    for item in items(value) {
+        let (key, val) = item?;
         match key {
             "plugins" => config.plugins = Some(val.to_owned()),
             "log_level" => {

@@ -164,11 +164,8 @@ fn parse_exec_rule(val: &str) -> Result<ExecRule, String> {
 /// Parses `--agent-config`. Empty items are skipped; keys may repeat where noted.
 pub fn parse(value: &str) -> Result<Policy, String> {
     let mut p = Policy::default();
-    for item in value.split(',').filter(|s| !s.trim().is_empty()) {
-        let Some((key, val)) = item.split_once('=') else {
-            return Err(format!("Invalid option `{item}`: expected `key=value`"));
-        };
-        let (key, val) = (key.trim(), val.trim());
+    for item in crate::config::items(value) {
+        let (key, val) = item?;
         match key {
             "exec_allow" => p.exec.push(parse_exec_rule(val)?),
             "local_paths" => {

@@ -37,6 +37,16 @@ fn create(c: &mut Client) -> Result<i64, ttrpc::Status> {
     }
 }
 
+/// Destroys a session, which must succeed.
+fn destroy(c: &mut Client, session_id: i64) {
+    let r = c.call(
+        SYNC,
+        "DestroySession",
+        &session::DestroyRequest { session_id },
+    );
+    assert!(r.status.filter(|s| !s.is_ok()).is_none());
+}
+
 /// The vAccel errno a refusal carries (the `vaccel.ProtoError` detail of §5).
 fn errno(s: &ttrpc::Status) -> u32 {
     assert_eq!(s.code, Code::Internal as i32, "{s:?}");
@@ -254,12 +264,7 @@ fn per_connection_limits() {
     // Another connection has its own budget; a destroyed session frees a place.
     let mut other = agent.connect();
     assert!(create(&mut other).is_ok());
-    let r = c.call(
-        SYNC,
-        "DestroySession",
-        &session::DestroyRequest { session_id: b },
-    );
-    assert!(r.status.filter(|s| !s.is_ok()).is_none());
+    destroy(&mut c, b);
     let b = create(&mut c).unwrap();
     assert!(b > 0);
 
@@ -293,12 +298,7 @@ fn per_connection_limits() {
         s.message
     );
     assert!(create(&mut other).is_ok());
-    let r = c.call(
-        SYNC,
-        "DestroySession",
-        &session::DestroyRequest { session_id: a },
-    );
-    assert!(r.status.filter(|s| !s.is_ok()).is_none());
+    destroy(&mut c, a);
 }
 
 #[test]

@@ -731,7 +731,8 @@ impl Conn {
         };
         if let Some(token) = &self.agent.policy.token
             && !req.metadata.iter().any(|kv| {
-                kv.key == AUTH_KEY && constant_time_eq(kv.value.as_bytes(), token.as_bytes())
+                kv.key == ttrpc::AUTH_METADATA_KEY
+                    && constant_time_eq(kv.value.as_bytes(), token.as_bytes())
             })
         {
             warning!(
@@ -948,9 +949,6 @@ pub fn drain(limit: Duration) -> usize {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
-
-/// The request metadata key that carries the agent's token ([`crate::policy`]).
-pub const AUTH_KEY: &str = "authorization";
 
 /// Byte equality whose time does not depend on where the inputs differ.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -56,6 +56,10 @@ pub struct Request {
     pub metadata: Vec<KeyValue>,
 }
 
+/// The request metadata key that carries an agent's token (this project's agents and clients;
+/// the official ones send none).
+pub const AUTH_METADATA_KEY: &str = "authorization";
+
 /// `ttrpc.KeyValue` (request metadata).
 #[derive(Clone, PartialEq, Message)]
 pub struct KeyValue {

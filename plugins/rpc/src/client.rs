@@ -495,8 +495,6 @@ pub const TLS_KEY_ENV: &str = "VACCEL_RPC_TLS_KEY";
 /// The name the agent's certificate must carry (default: the address's host).
 pub const TLS_NAME_ENV: &str = "VACCEL_RPC_TLS_SERVER_NAME";
 
-/// The request metadata key of the agent's token.
-pub const AUTH_KEY: &str = "authorization";
 /// The token, or a file whose first line is the token.
 pub const TOKEN_ENV: &str = "VACCEL_RPC_TOKEN";
 pub const TOKEN_FILE_ENV: &str = "VACCEL_RPC_TOKEN_FILE";
@@ -690,7 +688,7 @@ impl<S: Transport> Client<S> {
     pub fn with_token(mut self, token: Option<String>) -> Self {
         self.auth = token
             .as_deref()
-            .map_or_else(Vec::new, |t| segments::metadata_field(AUTH_KEY, t));
+            .map_or_else(Vec::new, |t| segments::metadata_field(ttrpc::AUTH_METADATA_KEY, t));
         self.token = token;
         self
     }
@@ -919,7 +917,7 @@ impl<S: Transport> Client<S> {
         let mut open = ttrpc::Request::stream_open(self.service.name(), Method::GenopStream.name());
         if let Some(t) = &self.token {
             open.metadata.push(ttrpc::KeyValue {
-                key: AUTH_KEY.to_owned(),
+                key: ttrpc::AUTH_METADATA_KEY.to_owned(),
                 value: t.clone(),
             });
         }

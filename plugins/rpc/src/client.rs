@@ -179,19 +179,31 @@ impl Stream {
             },
         );
         for opt in [libc::SO_RCVTIMEO, libc::SO_SNDTIMEO] {
-            // SAFETY: `tv` is a valid timeval for the call; the descriptor is open.
-            let rc = unsafe {
-                libc::setsockopt(
-                    self.fd(),
-                    libc::SOL_SOCKET,
-                    opt,
-                    (&raw const tv).cast(),
-                    std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-                )
-            };
-            if rc != 0 {
-                return Err(io::Error::last_os_error());
-            }
+            self.set_option(libc::SOL_SOCKET, opt, &tv)?;
+        }
+        Ok(())
+    }
+
+    /// `setsockopt(level, opt, value)`; `T` is the option's C type (`timeval`, `c_int`).
+    fn set_option<T: Copy>(
+        &self,
+        level: libc::c_int,
+        opt: libc::c_int,
+        value: &T,
+    ) -> io::Result<()> {
+        // SAFETY: `value` points to a `T`, the option's type, of the length passed; the
+        // descriptor is open.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd(),
+                level,
+                opt,
+                (value as *const T).cast(),
+                std::mem::size_of::<T>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
         }
         Ok(())
     }
@@ -207,19 +219,7 @@ impl Stream {
             (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, KEEPALIVE_INTERVAL_S),
             (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, KEEPALIVE_PROBES),
         ] {
-            // SAFETY: an int option value; the descriptor is open.
-            let rc = unsafe {
-                libc::setsockopt(
-                    self.fd(),
-                    level,
-                    opt,
-                    (&raw const v).cast(),
-                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-                )
-            };
-            if rc != 0 {
-                return Err(io::Error::last_os_error());
-            }
+            self.set_option(level, opt, &v)?;
         }
         Ok(())
     }
@@ -686,9 +686,9 @@ impl<S: Transport> Client<S> {
 
     /// Sends `token` with every request (agents started with a `token_file`).
     pub fn with_token(mut self, token: Option<String>) -> Self {
-        self.auth = token
-            .as_deref()
-            .map_or_else(Vec::new, |t| segments::metadata_field(ttrpc::AUTH_METADATA_KEY, t));
+        self.auth = token.as_deref().map_or_else(Vec::new, |t| {
+            segments::metadata_field(ttrpc::AUTH_METADATA_KEY, t)
+        });
         self.token = token;
         self
     }

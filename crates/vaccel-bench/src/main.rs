@@ -713,6 +713,25 @@ struct Small {
     client_cpu_us: f64,
 }
 
+impl Small {
+    /// From the timed calls' latencies (ns) and the wall time they took, and the agent's and
+    /// the clients' CPU time (ns) over `calls` calls (warm-up included).
+    fn new(
+        ns: Vec<u64>,
+        wall: Duration,
+        (agent_cpu, client_cpu): (u64, u64),
+        calls: usize,
+    ) -> Small {
+        let calls = calls.max(1) as f64;
+        Small {
+            cps: ns.len() as f64 / wall.as_secs_f64(),
+            lat: percentiles(ns),
+            agent_cpu_us: agent_cpu as f64 / calls / 1e3,
+            client_cpu_us: client_cpu as f64 / calls / 1e3,
+        }
+    }
+}
+
 /// Small-op latency with `k` concurrent clients: merged percentiles and calls per second.
 fn rpc_small(agent: &Agent, k: usize, b: Bounds) -> Res<Small> {
     let mut clients = Vec::new();
@@ -771,13 +790,12 @@ fn rpc_small(agent: &Agent, k: usize, b: Bounds) -> Res<Small> {
     drop(open);
     let ns = std::mem::take(&mut *all.lock().map_err(|_| "poisoned")?);
     // The warm-up calls of time_loop are in the CPU times, not in `calls`.
-    let timed = (calls + k * warm_up(per)).max(1) as f64;
-    Ok(Small {
-        lat: percentiles(ns),
-        cps: calls as f64 / wall.as_secs_f64(),
-        agent_cpu_us: agent_cpu as f64 / timed / 1e3,
-        client_cpu_us: client_cpu as f64 / timed / 1e3,
-    })
+    Ok(Small::new(
+        ns,
+        wall,
+        (agent_cpu, client_cpu),
+        calls + k * warm_up(per),
+    ))
 }
 
 /// Rounds of [`rpc_one_vs_floor`].
@@ -880,13 +898,12 @@ impl<'c> RpcRounds<'c> {
     }
 
     fn figures(self) -> Small {
-        let calls = self.calls.max(1) as f64;
-        Small {
-            cps: self.ns.len() as f64 / self.wall.as_secs_f64(),
-            lat: percentiles(self.ns),
-            agent_cpu_us: self.agent_cpu as f64 / calls / 1e3,
-            client_cpu_us: self.client_cpu as f64 / calls / 1e3,
-        }
+        Small::new(
+            self.ns,
+            self.wall,
+            (self.agent_cpu, self.client_cpu),
+            self.calls,
+        )
     }
 }
 
